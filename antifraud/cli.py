@@ -1,0 +1,81 @@
+"""One entry point: python -m antifraud sample|ingest|report|bench|export-parquet."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from antifraud.config import UsageError
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m antifraud", description="反诈研判指挥看板 命令行")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("sample", help="生成模拟导出文件（案件、预警、打击战果）")
+    s.add_argument("--scale", type=float, default=1.0, help="每周数据量倍数（1 ≈ 新乡市规模）")
+    s.add_argument("--years", type=float, default=2.0, help="历史长度（年）")
+    s.add_argument("--seed", type=int, default=20261124)
+    s.add_argument("--out", default=None, help="输出目录（默认 sample_data/）")
+    s.add_argument("--end", default=None, help="最后一周，如 2026-W47（默认：上一个完整周）")
+    s.add_argument("--format", choices=["mixed", "csv"], default="mixed",
+                   help="mixed: 案件 GBK csv + 预警 xlsx（像真实导出）；csv: 全部 UTF-8 csv（基准测试）")
+
+    i = sub.add_parser("ingest", help="导入导出文件（csv、xlsx）")
+    i.add_argument("files", nargs="+")
+    i.add_argument("--db", default=None)
+    i.add_argument("--user", default=None, help="记入导入审计表的操作人")
+
+    r = sub.add_parser("report", help="生成研判会商材料（md / json / xlsx）")
+    g = r.add_mutually_exclusive_group()
+    g.add_argument("--week", default=None)
+    g.add_argument("--month", default=None)
+    r.add_argument("--district", nargs="+", default=[], action="extend")
+    r.add_argument("--type", nargs="+", default=[], action="extend", dest="types")
+    r.add_argument("--format", choices=["md", "json", "xlsx"], default="md")
+    r.add_argument("--out", default=None)
+    r.add_argument("--db", default=None)
+    r.add_argument("--no-archive", action="store_true", help="不归档本次生成的材料")
+
+    b = sub.add_parser("bench", help="性能基准（与 pandas 和 DuckDB read_csv 对比）")
+    b.add_argument("--scale", type=float, default=1.0)
+    b.add_argument("--years", type=float, nargs="+", default=[2.0])
+    b.add_argument("--repeat", type=int, default=20)
+    b.add_argument("--out", default="bench-out")
+
+    e = sub.add_parser("export-parquet", help="按 年/周/分县局 分区导出 Parquet")
+    e.add_argument("dir")
+    e.add_argument("--db", default=None)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if os.environ.get("ANTIFRAUD_VERBOSE") else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    command = args.command.replace("-", "_")
+    try:
+        if command == "sample":
+            from antifraud.sample import main as run
+        elif command == "ingest":
+            from antifraud.ingest import main as run
+        elif command == "report":
+            from antifraud.report import main as run
+        elif command == "bench":
+            from antifraud.bench import main as run
+        else:
+            from antifraud.parquet import main as run
+        return int(run(args) or 0)
+    except UsageError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("已中断", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a calm line, never a traceback (ANTIFRAUD_DEBUG=1 shows it)
+        if os.environ.get("ANTIFRAUD_DEBUG"):
+            raise
+        print(f"错误：{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}",
+              file=sys.stderr)
+        return 2

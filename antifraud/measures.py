@@ -1,0 +1,97 @@
+"""Measures per bureau for a window, and the KPI comparison table built from them."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+import queries
+from antifraud import metrics, stats
+from antifraud.periods import Period
+
+
+@dataclass(frozen=True)
+class Filters:
+    bureaus: tuple[str, ...] = ()     # () = whole city
+    types: tuple[str, ...] = ()       # () = every fraud type
+
+    def params(self) -> dict:
+        return {"bureaus": list(self.bureaus), "types": list(self.types)}
+
+
+def by_bureau(start: dt.date, end: dt.date, filters: Filters = Filters()) -> pd.DataFrame:
+    """Additive measures per bureau for [start, end] (inclusive), every bureau listed."""
+    p = {"start": start, "end": end + dt.timedelta(days=1), **filters.params()}
+    units = queries.run("units")[["bureau_id", "bureau_name", "district_name", "population"]]
+    frame = units.set_index("bureau_id")
+    for name in ("case_measures", "warning_measures", "strike_measures"):
+        part = queries.run(name, **p).set_index("bureau_id")
+        frame = frame.join(part, how="left")
+    sign = queries.run("sign_median", **p)
+    frame = frame.join(sign[sign.bureau_id.notna()].set_index("bureau_id"), how="left")
+    for col in metrics.MEASURES:
+        if col in frame and col != "population":
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype(float)
+    frame["population"] = pd.to_numeric(frame["population"], errors="coerce").astype(float)
+    if filters.bureaus:
+        frame = frame[frame.index.isin(filters.bureaus)]
+    return frame
+
+
+def total(frame: pd.DataFrame, start: dt.date, end: dt.date, filters: Filters = Filters()) -> pd.Series:
+    """City (or filtered) total: additive measures summed, the median taken over all rows."""
+    out = frame[[c for c in metrics.MEASURES if c in frame]].sum(numeric_only=True)
+    p = {"start": start, "end": end + dt.timedelta(days=1), **filters.params()}
+    sign = queries.run("sign_median", **p)
+    city = sign[sign.bureau_id.isna()]
+    out["median_sign_minutes"] = float(city.median_sign_minutes.iloc[0]) if len(city) and pd.notna(
+        city.median_sign_minutes.iloc[0]) else float("nan")
+    return out
+
+
+def windows(period: Period) -> dict[str, tuple[dt.date, dt.date]]:
+    return {"now": (period.start, period.end), "prev": (period.prev().start, period.prev().end),
+            "last_year": (period.last_year().start, period.last_year().end),
+            "ytd": period.ytd(), "ytd_last_year": period.ytd_last_year()}
+
+
+def window_totals(period: Period, filters: Filters = Filters()) -> dict[str, pd.Series]:
+    out = {}
+    for key, (start, end) in windows(period).items():
+        out[key] = total(by_bureau(start, end, filters), start, end, filters)
+    return out
+
+
+def _z(metric: metrics.Metric, now: pd.Series, before: pd.Series) -> float | None:
+    if metric.test == "poisson":
+        return stats.poisson_z(now.get(metric.numerator, 0), before.get(metric.numerator, 0))
+    if metric.test == "proportion":
+        return stats.proportion_z(now.get(metric.numerator), now.get(metric.denominator),
+                                  before.get(metric.numerator), before.get(metric.denominator))
+    return None
+
+
+def _round(v, digits=2):
+    return None if v is None else round(v, digits)
+
+
+def kpis(totals: dict[str, pd.Series], kind: str = "week") -> dict[str, dict]:
+    """Every catalogue metric with its comparisons, in the report JSON's shape."""
+    prev_key, change_key = ("prev_week", "wow_pct") if kind == "week" else ("prev_month", "mom_pct")
+    out = {}
+    for m in metrics.CATALOGUE:
+        v = {k: m.value(s) for k, s in totals.items()}
+        z, z_yoy = _z(m, totals["now"], totals["prev"]), _z(m, totals["now"], totals["last_year"])
+        integer = m.kind == "count"
+        conv = (lambda x: None if x is None else int(round(x))) if integer else (
+            lambda x: None if x is None else round(x, 6 if m.kind in ("rate", "per_10k") else 2))
+        out[m.name] = {
+            "value": conv(v["now"]), prev_key: conv(v["prev"]),
+            change_key: _round(stats.pct_change(v["now"], v["prev"])),
+            "last_year": conv(v["last_year"]), "yoy_pct": _round(stats.pct_change(v["now"], v["last_year"])),
+            "ytd": conv(v["ytd"]), "ytd_last_year": conv(v["ytd_last_year"]),
+            "ytd_yoy_pct": _round(stats.pct_change(v["ytd"], v["ytd_last_year"])),
+            "z": _round(z), "flag": stats.flag(z), "z_yoy": _round(z_yoy), "flag_yoy": stats.flag(z_yoy),
+        }
+    return out

@@ -1,0 +1,41 @@
+-- Refresh the rollups for the days listed in temp table touched_days(day DATE).
+-- Parameters high, mid, low: overdue limits in minutes per warning level.
+DELETE FROM case_daily WHERE day IN (SELECT day FROM touched_days);
+INSERT INTO case_daily
+SELECT CAST(reported_at AS DATE), bureau_id, fraud_type,
+       count(*), coalesce(sum(loss_amount), 0), coalesce(sum(stopped_amount), 0),
+       coalesce(sum(frozen_amount), 0), coalesce(sum(returned_amount), 0),
+       count(*) FILTER (WHERE status = '已破案'),
+       count(*) FILTER (WHERE stop_payment_at - last_transfer_at <= INTERVAL 30 MINUTE),
+       count(*) FILTER (WHERE stop_payment_at IS NOT NULL AND last_transfer_at IS NOT NULL),
+       count(*) FILTER (WHERE coalesce(stopped_amount, 0) + coalesce(frozen_amount, 0) > 0
+                           OR stop_payment_at IS NOT NULL)
+FROM cases
+WHERE CAST(reported_at AS DATE) IN (SELECT day FROM touched_days)
+GROUP BY ALL
+ORDER BY 1;
+
+DELETE FROM warning_daily WHERE day IN (SELECT day FROM touched_days);
+INSERT INTO warning_daily
+SELECT CAST(issued_at AS DATE), bureau_id, fraud_type, level, result, source,
+       count(*),
+       count(*) FILTER (WHERE result = '劝阻成功'),
+       count(*) FILTER (WHERE feedback_at IS NULL OR feedback_at - issued_at >
+            to_minutes(CAST(CASE level WHEN '高' THEN $high WHEN '中' THEN $mid ELSE $low END AS BIGINT))),
+       count(*) FILTER (WHERE victimized_after),
+       count(*) FILTER (WHERE feedback_at IS NULL),
+       count(*) FILTER (WHERE signed_at IS NULL),
+       coalesce(sum(avoided_loss), 0)
+FROM warnings
+WHERE CAST(issued_at AS DATE) IN (SELECT day FROM touched_days)
+GROUP BY ALL
+ORDER BY 1;
+
+DELETE FROM area_weekly WHERE week_start IN (SELECT DISTINCT date_trunc('week', day) FROM touched_days);
+INSERT INTO area_weekly
+SELECT CAST(date_trunc('week', reported_at) AS DATE), bureau_id, station, township, fraud_type,
+       count(*), coalesce(sum(loss_amount), 0)
+FROM cases
+WHERE CAST(date_trunc('week', reported_at) AS DATE) IN (SELECT DISTINCT date_trunc('week', day) FROM touched_days)
+GROUP BY ALL
+ORDER BY 1;

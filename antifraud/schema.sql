@@ -1,0 +1,55 @@
+-- The tables of DATA.md plus the rollups the pages read. Amounts are yuan, times local.
+CREATE TABLE IF NOT EXISTS units (
+    bureau_id VARCHAR, bureau_name VARCHAR, district_name VARCHAR, population BIGINT,
+    aliases VARCHAR, kind VARCHAR, lon DOUBLE, lat DOUBLE,
+    source_file VARCHAR, ingested_at TIMESTAMP);
+
+CREATE TABLE IF NOT EXISTS stations (
+    station_id VARCHAR, station_name VARCHAR, bureau_id VARCHAR, lon DOUBLE, lat DOUBLE,
+    source_file VARCHAR, ingested_at TIMESTAMP);
+
+CREATE TABLE IF NOT EXISTS cases (
+    case_id VARCHAR NOT NULL, reported_at TIMESTAMP NOT NULL, occurred_at TIMESTAMP,
+    bureau_id VARCHAR NOT NULL, station VARCHAR, township VARCHAR, lon DOUBLE, lat DOUBLE,
+    fraud_type VARCHAR, loss_amount DECIMAL(18,2), stopped_amount DECIMAL(18,2),
+    frozen_amount DECIMAL(18,2), returned_amount DECIMAL(18,2),
+    last_transfer_at TIMESTAMP, stop_payment_at TIMESTAMP, status VARCHAR,
+    victim_gender VARCHAR, victim_age_band VARCHAR, payer_bank VARCHAR,
+    source_file VARCHAR, ingested_at TIMESTAMP);
+
+CREATE TABLE IF NOT EXISTS warnings (
+    warning_id VARCHAR NOT NULL, issued_at TIMESTAMP NOT NULL, signed_at TIMESTAMP,
+    feedback_at TIMESTAMP, source VARCHAR, level VARCHAR, fraud_type VARCHAR,
+    bureau_id VARCHAR NOT NULL, station VARCHAR, method VARCHAR, result VARCHAR,
+    victimized_after BOOLEAN, avoided_loss DECIMAL(18,2),
+    source_file VARCHAR, ingested_at TIMESTAMP);
+
+CREATE TABLE IF NOT EXISTS strikes (
+    bureau_id VARCHAR NOT NULL, date DATE NOT NULL, arrests INTEGER, gangs INTEGER,
+    dens INTEGER, cards_frozen INTEGER, source_file VARCHAR, ingested_at TIMESTAMP);
+
+CREATE TABLE IF NOT EXISTS imports (
+    imported_at TIMESTAMP, user_name VARCHAR, file_name VARCHAR, sha256 VARCHAR,
+    kind VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_new BIGINT,
+    rows_updated BIGINT, rows_rejected BIGINT, reject_file VARCHAR, note VARCHAR);
+
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR);
+
+-- Rollups: rebuilt for the days an import touched, inside the same atomic swap.
+CREATE TABLE IF NOT EXISTS case_daily (
+    day DATE, bureau_id VARCHAR, fraud_type VARCHAR,
+    cases BIGINT, loss DECIMAL(38,2), stopped DECIMAL(38,2), frozen DECIMAL(38,2),
+    returned DECIMAL(38,2), solved BIGINT,
+    fast_stop_n BIGINT,        -- stop_payment_at - last_transfer_at <= 30 min
+    fast_stop_den BIGINT,      -- cases with both times
+    stop_cases BIGINT);        -- cases with any money stopped/frozen or a stop time
+
+CREATE TABLE IF NOT EXISTS warning_daily (
+    day DATE, bureau_id VARCHAR, fraud_type VARCHAR, level VARCHAR, result VARCHAR,
+    source VARCHAR, warnings BIGINT, dissuaded BIGINT, overdue BIGINT,
+    victimized_after BIGINT, feedback_missing BIGINT, signed_missing BIGINT,
+    avoided_loss DECIMAL(38,2));
+
+CREATE TABLE IF NOT EXISTS area_weekly (
+    week_start DATE, bureau_id VARCHAR, station VARCHAR, township VARCHAR, fraud_type VARCHAR,
+    cases BIGINT, loss DECIMAL(38,2));

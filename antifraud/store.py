@@ -1,0 +1,182 @@
+"""The only writer of the database: copy, change, checkpoint, swap.
+
+The live file is never opened for writing. An import copies it to a temporary file
+beside it, applies the batches there, refreshes the rollups for the days it touched,
+checkpoints, closes, fsyncs and `os.replace`s the copy over the live file. A crash at
+any moment leaves the old file whole; the temporary file is removed on failure.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from antifraud import config
+
+SCHEMA = (Path(__file__).parent / "schema.sql").read_text(encoding="utf-8")
+ROLLUPS = (Path(__file__).parent / "rollups.sql").read_text(encoding="utf-8")
+
+KEYS = {"cases": ["case_id"], "warnings": ["warning_id"], "strikes": ["bureau_id", "date"]}
+TIME_COLUMN = {"cases": "reported_at", "warnings": "issued_at", "strikes": "date"}
+
+
+@dataclass
+class Batch:
+    """One extract, already parsed and validated: rows ready for its table."""
+    kind: str                      # cases | warnings | strikes
+    frame: pd.DataFrame            # canonical columns (schema names), personal data removed
+    file_name: str
+    sha256: str
+    rows_read: int
+    rows_rejected: int = 0
+    reject_file: str | None = None
+    note: str = ""
+    user_name: str | None = None
+    # filled in by apply()
+    rows_new: int = 0
+    rows_updated: int = 0
+    already_loaded: bool = False
+    unknown_labels: dict = field(default_factory=dict)
+
+
+def table_columns(con, table: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = $t "
+        "ORDER BY ordinal_position", {"t": table}).fetchall()]
+
+
+def create_schema(con) -> None:
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            con.execute(statement)
+
+
+def _replace_reference(con, table: str, frame: pd.DataFrame, source: str, now) -> None:
+    cols = table_columns(con, table)
+    frame = frame.copy()
+    frame["source_file"] = source
+    frame["ingested_at"] = now
+    for c in cols:
+        if c not in frame:
+            frame[c] = None
+    con.execute(f"DELETE FROM {table}")
+    con.register("_ref", frame[cols])
+    con.execute(f"INSERT INTO {table} SELECT * FROM _ref")
+    con.unregister("_ref")
+
+
+def _apply_batch(con, batch: Batch, now) -> None:
+    table, keys = batch.kind, KEYS[batch.kind]
+    cols = table_columns(con, table)
+    frame = batch.frame.copy()
+    frame["source_file"] = batch.file_name
+    frame["ingested_at"] = now
+    for c in cols:
+        if c not in frame:
+            frame[c] = None
+    frame = frame[cols]
+    con.register("_new", frame)
+    # typed staging table so comparisons use the table's types, not pandas' guesses
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM {table} LIMIT 0")
+    con.execute(f"INSERT INTO _stage SELECT * FROM _new ORDER BY {TIME_COLUMN[table]}")
+    con.unregister("_new")
+    on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+    data_cols = [c for c in cols if c not in ("source_file", "ingested_at")]
+    same = " AND ".join(f"t.{c} IS NOT DISTINCT FROM s.{c}" for c in data_cols)
+    existing, changed = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE NOT ({same})) "
+        f"FROM _stage s JOIN {table} t ON {on}").fetchone()
+    batch.rows_new = len(frame) - existing
+    batch.rows_updated = changed
+    time_col = TIME_COLUMN[table]
+    con.execute(
+        f"INSERT INTO touched_days SELECT DISTINCT CAST(t.{time_col} AS DATE) "
+        f"FROM {table} t JOIN _stage s ON {on}")
+    con.execute(f"INSERT INTO touched_days SELECT DISTINCT CAST({time_col} AS DATE) FROM _stage")
+    if existing:
+        con.execute(f"DELETE FROM {table} t USING _stage s WHERE {on}")
+    con.execute(f"INSERT INTO {table} SELECT * FROM _stage")
+    con.execute("DROP TABLE _stage")
+
+
+def refresh_rollups(con) -> None:
+    limits = config.setting("warnings.limit_minutes", {}) or {}
+    params = {"high": int(limits.get("高", 30)), "mid": int(limits.get("中", 120)),
+              "low": int(limits.get("低", 1440))}
+    for statement in ROLLUPS.split(";"):
+        if statement.strip():
+            con.execute(statement, params if "$" in statement else None)
+    data_as_of = con.execute(
+        "SELECT greatest((SELECT max(reported_at) FROM cases), (SELECT max(issued_at) FROM warnings))"
+    ).fetchone()[0]
+    con.execute("DELETE FROM meta WHERE key IN ('data_as_of', 'overdue_limits', 'built_at')")
+    con.execute("INSERT INTO meta VALUES ('data_as_of', $v), ('overdue_limits', $l), ('built_at', $b)",
+                {"v": data_as_of.isoformat() if data_as_of else None,
+                 "l": f"高={params['high']},中={params['mid']},低={params['low']}",
+                 "b": dt.datetime.now().isoformat(timespec="seconds")})
+
+
+def already_loaded(db: Path, sha256: str, kind: str) -> bool:
+    if not db.exists():
+        return False
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return bool(con.execute("SELECT count(*) FROM imports WHERE sha256 = $s AND kind = $k "
+                                "AND rows_loaded > 0", {"s": sha256, "k": kind}).fetchone()[0])
+    finally:
+        con.close()
+
+
+def apply(db: Path, batches: list[Batch], units: pd.DataFrame, stations: pd.DataFrame,
+          units_source: str = "units.csv") -> None:
+    """Apply every batch in one atomic swap (all or nothing)."""
+    db = Path(db)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db.with_name(f".{db.name}.{os.getpid()}.tmp")
+    for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    try:
+        if db.exists():
+            shutil.copyfile(db, tmp)
+        con = duckdb.connect(str(tmp))
+        try:
+            now = dt.datetime.now().replace(microsecond=0)
+            create_schema(con)
+            _replace_reference(con, "units", units, units_source, now)
+            _replace_reference(con, "stations", stations, "stations.csv", now)
+            con.execute("CREATE OR REPLACE TEMP TABLE touched_days (day DATE)")
+            for batch in batches:
+                if not batch.already_loaded:
+                    _apply_batch(con, batch, now)
+                con.execute(
+                    "INSERT INTO imports VALUES ($at, $user, $file, $sha, $kind, $read, $loaded, "
+                    "$new, $updated, $rejected, $reject_file, $note)",
+                    {"at": now, "user": batch.user_name, "file": batch.file_name,
+                     "sha": batch.sha256, "kind": batch.kind, "read": batch.rows_read,
+                     "loaded": 0 if batch.already_loaded else len(batch.frame),
+                     "new": batch.rows_new, "updated": batch.rows_updated,
+                     "rejected": batch.rows_rejected, "reject_file": batch.reject_file,
+                     "note": batch.note})
+            con.execute("CREATE OR REPLACE TEMP TABLE touched_days AS "
+                        "SELECT DISTINCT day FROM touched_days WHERE day IS NOT NULL")
+            refresh_rollups(con)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, db)
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(db.parent, os.O_RDONLY)
+            os.fsync(dir_fd)
+            os.close(dir_fd)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()

@@ -1,0 +1,149 @@
+"""The one door to the database: `run(name, **params) -> DataFrame`.
+
+Each result has its own file `queries/<name>.sql` with `$named` parameters. The reader
+is an in-memory DuckDB connection that ATTACHes the live file READ_ONLY; it is cached
+per file stamp (inode, mtime), so an import that swaps the file is picked up by the
+next query while running queries finish on the old handle. Every query gets its own
+cursor and is fetched fully.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import threading
+import time
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from antifraud import config
+
+HERE = Path(__file__).parent
+log = logging.getLogger("antifraud.queries")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_lock = threading.Lock()
+_readers: dict[tuple, duckdb.DuckDBPyConnection] = {}
+_database: Path | None = None
+timings: list[tuple[str, float]] = []   # (name, seconds) of recent queries, for the footer and bench
+
+
+def use_database(path: str | os.PathLike | None) -> None:
+    """Point the runner at a database file (None: ANTIFRAUD_DB or the default path)."""
+    global _database
+    _database = Path(path) if path else None
+
+
+def database() -> Path:
+    return _database or config.db_path()[0]
+
+
+def stamp(path: Path | None = None) -> tuple[int, int]:
+    st = (path or database()).stat()
+    return st.st_ino, st.st_mtime_ns
+
+
+@lru_cache(maxsize=None)
+def sql_text(name: str) -> str:
+    if not _NAME.match(name):
+        raise ValueError(f"bad query name {name!r}")
+    return (HERE / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def names() -> list[str]:
+    return sorted(p.stem for p in HERE.glob("*.sql"))
+
+
+def _reader(path: Path, file_stamp: tuple[int, int]) -> duckdb.DuckDBPyConnection:
+    key = (str(path), file_stamp)
+    with _lock:
+        con = _readers.get(key)
+        if con is None:
+            con = duckdb.connect(":memory:")
+            con.execute(f"ATTACH '{_quote(path)}' AS live (READ_ONLY)")
+            # older handles stay referenced by running cursors until they finish
+            for old in [k for k in _readers if k[0] == key[0]]:
+                del _readers[old]
+            _readers[key] = con
+        return con
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _normalise(value):
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [str(v) for v in sorted(value)] if isinstance(value, (set, frozenset)) else [str(v) for v in value]
+    return value
+
+
+def run_uncached(name: str, path: Path | None = None, **params) -> pd.DataFrame:
+    path = Path(path) if path else database()
+    sql = sql_text(name)
+    bound = {k: _normalise(v) for k, v in params.items() if f"${k}" in sql}
+    started = time.perf_counter()
+    last_error = None
+    for _ in range(3):  # the file may be swapped between stat and ATTACH; retry on the new one
+        try:
+            cur = _reader(path, stamp(path)).cursor()
+            try:
+                cur.execute("USE live")
+                frame = cur.execute(sql, bound).df()
+            finally:
+                cur.close()
+            break
+        except (duckdb.IOException, FileNotFoundError) as exc:
+            last_error = exc
+            time.sleep(0.05)
+    else:
+        raise last_error
+    elapsed = time.perf_counter() - started
+    timings.append((name, elapsed))
+    del timings[:-200]
+    log.debug("query %s %.1f ms", name, elapsed * 1000)
+    return frame
+
+
+def _in_streamlit() -> bool:
+    try:
+        from streamlit.runtime import exists
+        return exists()
+    except Exception:  # pragma: no cover - streamlit missing in a bare install
+        return False
+
+
+def _cached():
+    import streamlit as st
+
+    @st.cache_data(max_entries=2000, show_spinner=False)
+    def cached(name: str, path: str, file_stamp: tuple, params: tuple) -> pd.DataFrame:
+        return run_uncached(name, Path(path), **{k: (list(v) if isinstance(v, tuple) else v)
+                                                 for k, v in params})
+    return cached
+
+
+_cached_fn = None
+
+
+def run(name: str, **params) -> pd.DataFrame:
+    """Run queries/<name>.sql with named parameters. Cached by name, params and file stamp."""
+    global _cached_fn
+    path = database()
+    if not _in_streamlit():
+        return run_uncached(name, path, **params)
+    if _cached_fn is None:
+        _cached_fn = _cached()
+    key = tuple(sorted((k, tuple(_normalise(v)) if isinstance(v, (list, tuple, set, frozenset)) else v)
+                       for k, v in params.items()))
+    return _cached_fn(name, str(path), stamp(path), key).copy()
+
+
+def scalar(name: str, **params):
+    frame = run(name, **params)
+    return None if frame.empty else frame.iat[0, 0]
+
+

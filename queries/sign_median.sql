@@ -1,0 +1,9 @@
+-- Median minutes from issue to sign per bureau, and for all rows (bureau_id NULL).
+SELECT bureau_id,
+       median(date_diff('second', issued_at, signed_at) / 60.0) AS median_sign_minutes,
+       median(date_diff('second', issued_at, feedback_at) / 60.0) AS median_feedback_minutes
+FROM warnings
+WHERE issued_at >= $start AND issued_at < $end
+  AND (len(CAST($bureaus AS VARCHAR[])) = 0 OR list_contains(CAST($bureaus AS VARCHAR[]), bureau_id))
+  AND (len(CAST($types AS VARCHAR[])) = 0 OR list_contains(CAST($types AS VARCHAR[]), fraud_type))
+GROUP BY GROUPING SETS ((bureau_id), ())
