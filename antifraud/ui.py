@@ -1,0 +1,382 @@
+"""The shared frame every page starts with: filters bound to the URL, header, access check.
+
+A page is complete on its own: on a freshly started server the first request to a page
+URL runs that page without dashboard.py (DESIGN.md, the `pages/` folder trap), so the
+page itself calls `frame()` first. dashboard.py only registers `PAGES`.
+
+URL parameters (DATA.md): `week`, `month`, `district` (repeatable), `type` (repeatable),
+`wall`, `page`. The widgets are bound to them with `bind="query-params"`; Streamlit
+drops an invalid bound value silently, so `frame()` reads the raw values first and
+names what it ignored in a visible notice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+import queries
+from antifraud import access, config, metrics, periods, stats, wall as wall_mode
+from antifraud.measures import Filters
+from antifraud.periods import Period
+
+ROOT = config.ROOT
+APP_TITLE = "反诈研判指挥看板"
+MONTH_OFF = "（按周）"
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    file: str          # relative to the project root
+    title: str
+    url_path: str
+
+    @property
+    def path(self) -> Path:
+        return ROOT / self.file
+
+
+# The single registry of pages, in agenda order. dashboard.py passes these to st.navigation.
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("pages/overview.py", "本周态势", "overview"),
+    PageSpec("pages/areas.py", "高发区域", "areas"),
+    PageSpec("pages/interception.py", "止付冻结", "interception"),
+    PageSpec("pages/warnings.py", "预警劝阻", "warnings"),
+    PageSpec("pages/types.py", "诈骗类型", "types"),
+    PageSpec("pages/bureaus.py", "分县局排名", "bureaus"),
+    PageSpec("pages/data_import.py", "数据导入", "import"),
+)
+
+# DATA.md's canonical list, in its order; types found in the data are appended.
+FRAUD_TYPES = ("刷单返利", "虚假贷款", "冒充电商物流客服", "虚假投资理财", "虚假征信", "冒充公检法",
+               "虚假购物服务", "冒充领导熟人", "冒充军警购物", "网络游戏交易", "网络婚恋交友", "加盟代理", "其他")
+
+
+@dataclass
+class Context:
+    title: str
+    period: Period
+    filters: Filters
+    districts: list[str]
+    types: list[str]
+    wall: bool
+    data_as_of: dt.datetime | None
+    last_import: dt.datetime | None
+    provisional: bool
+    city: str
+    units: pd.DataFrame
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.period.kind
+
+    @property
+    def scope(self) -> str:
+        return "、".join(self.districts) if self.districts else "全市"
+
+    @property
+    def period_word(self) -> str:
+        return "本周" if self.period.kind == "week" else "本月"
+
+    def params(self, period: Period | None = None, **extra) -> dict:
+        """Query parameters for the chosen filters over a period (end exclusive)."""
+        p = period or self.period
+        return {"start": p.start, "end": p.end_exclusive, **self.filters.params(), **extra}
+
+
+# ---------------------------------------------------------------- pure helpers
+
+def plain(text, limit: int = 40) -> str:
+    """User-supplied text shown inside markdown: truncated, markdown/HTML characters escaped."""
+    text = str(text)[:limit]
+    return re.sub(r"([\\`*_\[\]<>#|~$])", r"\\\1", text)
+
+
+def week_options(first_day: dt.date | None, last_day: dt.date | None) -> list[str]:
+    """Week keys from the data's last week back to its first, newest first."""
+    last_day = last_day or dt.date.today()
+    first_day = first_day or last_day - dt.timedelta(days=7 * 12)
+    week, first = periods.week_of(last_day), periods.week_of(first_day)
+    out = []
+    while week.start >= first.start and len(out) < 600:
+        out.append(week.key)
+        week = week.prev()
+    return out
+
+
+def month_options(first_day: dt.date | None, last_day: dt.date | None) -> list[str]:
+    last_day = last_day or dt.date.today()
+    first_day = first_day or last_day - dt.timedelta(days=365)
+    month, first = periods.month_of(last_day), periods.month_of(first_day)
+    out = []
+    while month.start >= first.start and len(out) < 240:
+        out.append(month.key)
+        month = month.prev()
+    return out
+
+
+def url_notices(raw: dict[str, list[str]], weeks: list[str], months: list[str],
+                districts: list[str], types: list[str]) -> list[str]:
+    """Notices for URL values that are not options (the widget will ignore them)."""
+    allowed = {"week": set(weeks), "month": set(months) | {MONTH_OFF},
+               "district": set(districts), "type": set(types)}
+    names = {"week": "周期", "month": "月份", "district": "区县", "type": "诈骗类型"}
+    out = []
+    for key, valid in allowed.items():
+        bad = [v for v in raw.get(key, []) if v not in valid and v != ""]
+        if bad:
+            shown = "、".join(f"“{plain(v)}”" for v in bad[:5])
+            out.append(f"链接中的{names[key]} {shown} 无法识别（或没有数据），已忽略。")
+    return out
+
+
+def choose_period(week_key: str | None, month_key: str | None, default_week: Period) -> Period:
+    """A chosen month overrides the week; otherwise the week, else the default week."""
+    if month_key and month_key != MONTH_OFF:
+        return periods.parse(month_key)
+    if week_key:
+        return periods.parse(week_key)
+    return default_week
+
+
+def header_text(city: str, period: Period, scope: str, data_as_of, provisional: bool) -> str:
+    as_of = f"{data_as_of:%Y-%m-%d %H:%M}" if data_as_of is not None and not pd.isna(data_as_of) else "—"
+    flag = "（临时：本期尚未结束）" if provisional else ""
+    return f"{city} · {period.label}{flag}（{period.dates_label}） · {scope} · 数据截至 {as_of}"
+
+
+def change_text(pct: float | None, z: float | None, direction: int, word: str) -> tuple[str, str]:
+    """('-12.9% 环比', colour) for a KPI delta; colour follows direction, grey unless significant."""
+    if pct is None:
+        return f"{word} —", "gray"
+    tone = stats.tone(direction, z)
+    colour = {"good": "green", "bad": "red"}.get(tone, "gray")
+    mark = {"alarm": "‼", "warn": "!"}.get(stats.level(z), "") if tone != "neutral" else ""
+    return f"{pct:+.1f}% {word}{mark}", colour
+
+
+# ---------------------------------------------------------------- the frame
+
+def _raw_params() -> dict[str, list[str]]:
+    return {k: [str(v) for v in st.query_params.get_all(k)] for k in ("week", "month", "district", "type")}
+
+
+def _ensure_database() -> bool:
+    from antifraud import bootstrap
+    try:
+        path = bootstrap.ensure_database()
+    except Exception as exc:  # noqa: BLE001 - the room must see a sentence, not a traceback
+        st.error(f"数据库无法建立：{plain(type(exc).__name__)}。请先运行 python -m antifraud ingest 导入数据。")
+        return False
+    if not Path(path).exists():
+        st.error(f"数据库文件不存在：{plain(path, 120)}。请先导入数据（python -m antifraud ingest）。")
+        return False
+    return True
+
+
+def is_wall() -> bool:
+    return str(st.query_params.get("wall", "")).strip().lower() in ("1", "true", "yes", "on")
+
+
+def frame(title: str) -> Context:
+    """The first call of every page: DB, page config, filters, header, access check."""
+    wall = is_wall()
+    st.set_page_config(page_title=f"{title} · {APP_TITLE}", layout="wide",
+                       initial_sidebar_state="collapsed" if wall else "auto")
+    if wall:
+        wall_mode.apply()
+    else:
+        from antifraud import charts
+        charts.use_template(dark=False)
+    if not _ensure_database():
+        st.stop()
+
+    status = queries.run("data_status")
+    row = status.iloc[0] if len(status) else pd.Series(dtype=object)
+    data_as_of = _ts(row.get("data_as_of"))
+    last_import = _ts(row.get("last_import_at"))
+    first_day = _day(row.get("first_day"))
+    last_day = (data_as_of.date() if data_as_of is not None else None) or _day(row.get("last_case_day"))
+
+    units = queries.run("units")
+    district_names = [str(d) for d in units["district_name"].tolist()]
+    present = queries.run("fraud_types_present")["fraud_type"].astype(str).tolist()
+    type_names = list(FRAUD_TYPES) + [t for t in present if t not in FRAUD_TYPES]
+    weeks = week_options(first_day, last_day)
+    months = month_options(first_day, last_day)
+    default_week = periods.last_complete_week(data_as_of, last_import)
+    if default_week.key not in weeks:
+        weeks.insert(0, default_week.key)
+
+    notices = url_notices(_raw_params(), weeks, months, district_names, type_names)
+    if "_page_notice" in st.session_state:
+        notices.append(st.session_state.pop("_page_notice"))
+
+    side = st.sidebar
+    side.markdown(f"**{APP_TITLE}**")
+    week_key = side.selectbox("会商周", weeks, index=weeks.index(default_week.key), key="week",
+                              bind="query-params", help="默认：数据中最后一个完整周")
+    month_key = side.selectbox("月度通报（选月份则按月）", [MONTH_OFF] + months, index=0, key="month",
+                               bind="query-params")
+    districts = side.multiselect("区县", district_names, default=[], key="district",
+                                 bind="query-params", placeholder="全市")
+    types = side.multiselect("诈骗类型", type_names, default=[], key="type",
+                             bind="query-params", placeholder="全部类型")
+
+    period = choose_period(week_key, month_key, default_week)
+    provisional = not period.is_complete(data_as_of, last_import)
+    by_name = dict(zip(units["district_name"].astype(str), units["bureau_id"].astype(str)))
+    filters = Filters(bureaus=tuple(by_name[d] for d in districts if d in by_name), types=tuple(types))
+    ctx = Context(title=title, period=period, filters=filters, districts=list(districts),
+                  types=list(types), wall=wall, data_as_of=data_as_of, last_import=last_import,
+                  provisional=provisional, city=str(config.setting("city.name", "")),
+                  units=units, notices=notices)
+
+    access.check(ctx)
+    _briefing_downloads(ctx)
+    header(ctx)
+    return ctx
+
+
+def _ts(value) -> dt.datetime | None:
+    if value is None or pd.isna(value):
+        return None
+    return pd.Timestamp(value).to_pydatetime()
+
+
+def _day(value) -> dt.date | None:
+    if value is None or pd.isna(value):
+        return None
+    return pd.Timestamp(value).date()
+
+
+def header(ctx: Context) -> None:
+    st.markdown(f"### {ctx.title}")
+    line = header_text(ctx.city, ctx.period, ctx.scope, ctx.data_as_of, ctx.provisional)
+    st.caption(plain(line, 300))
+    if ctx.types:
+        st.caption("诈骗类型：" + plain("、".join(ctx.types), 200))
+    for notice in ctx.notices:
+        st.warning(notice)
+    if ctx.provisional:
+        st.info(f"{ctx.period.label}尚未结束，数字为临时数据，会随导入变化。")
+
+
+def _briefing_downloads(ctx: Context) -> None:
+    """The weekly briefing (report engineer's module) as md and xlsx, once it exists."""
+    if ctx.wall:
+        return
+    try:
+        from antifraud import report
+        make = report.briefing_bytes
+    except (ImportError, AttributeError):
+        return
+    side = st.sidebar
+    side.divider()
+    side.caption("研判会商材料（当前周期与筛选）")
+    mimes = {"md": "text/markdown", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    for fmt in ("md", "xlsx"):
+        def data(fmt=fmt):
+            return make(ctx.period, ctx.filters, fmt)[1]
+        name = f"briefing-{ctx.period.key}.{fmt}"
+        side.download_button(f"下载会商材料（{fmt}）", data=data, file_name=name, mime=mimes[fmt],
+                             on_click="ignore", key=f"briefing_{fmt}")
+
+
+# ---------------------------------------------------------------- page helpers
+
+def table(frame: pd.DataFrame, name: str, *, title: str | None = None, caption: str | None = None,
+          height: int | str = "auto", column_config: dict | None = None, hide_index: bool = True,
+          downloads: bool = True, key: str | None = None) -> None:
+    """A dataframe (text shown as text, never HTML) with csv and xlsx downloads."""
+    if title:
+        st.markdown(f"**{plain(title, 80)}**")
+    if frame is None or frame.empty:
+        st.caption("（本期无数据）")
+    else:
+        st.dataframe(frame, height=height, hide_index=hide_index, column_config=column_config,
+                     width="stretch")
+    if caption:
+        st.caption(caption)
+    if downloads and frame is not None and not frame.empty and not is_wall():
+        _downloads(frame, name, title or name, key or name)
+
+
+def _downloads(frame: pd.DataFrame, name: str, title: str, key: str) -> None:
+    from antifraud import exports
+    safe = re.sub(r"[^\w\-一-鿿]+", "_", name).strip("_") or "table"
+    out = frame.reset_index(drop=False) if not isinstance(frame.index, pd.RangeIndex) else frame
+    a, b, _ = st.columns([1, 1, 6])
+    a.download_button("下载 csv", data=lambda: exports.csv_bytes(out), file_name=f"{safe}.csv",
+                      mime="text/csv", on_click="ignore", key=f"dl_csv_{key}")
+    b.download_button("下载 xlsx", data=lambda: exports.xlsx_bytes({title[:31]: out}, title=title),
+                      file_name=f"{safe}.xlsx", on_click="ignore", key=f"dl_xlsx_{key}",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def chart(fig, caption: str | None = None, *, key: str | None = None, height: int | None = None) -> None:
+    """A plotly figure in the shared template (its title says what it shows) and its definition."""
+    from antifraud import charts
+    charts.apply_theme(fig, dark=is_wall())
+    if height:
+        fig.update_layout(height=height)
+    st.plotly_chart(fig, theme=None, key=key, config={"displaylogo": False, "displayModeBar": False})
+    if caption:
+        st.caption(caption)
+
+
+def definition(*names: str) -> str:
+    """Captions come from the metric catalogue's definitions."""
+    return "；".join(f"{metrics.get(n).label}：{metrics.get(n).definition}" for n in names)
+
+
+def kpi_tiles(kpis: dict, names, kind: str = "week", columns: int | None = None) -> None:
+    """One tile per metric: value, 环比/环比(月) as the delta, 同比 and YTD below; colour by direction."""
+    names = list(names)
+    cols = st.columns(columns or len(names))
+    prev_key = "wow_pct" if kind == "week" else "mom_pct"
+    for i, name in enumerate(names):
+        m, k = metrics.get(name), kpis.get(name, {})
+        with cols[i % len(cols)].container(border=True):
+            text, colour = change_text(k.get(prev_key), k.get("z"), m.direction, "环比")
+            st.metric(m.label, m.format(k.get("value")), delta=text if k.get(prev_key) is not None else None,
+                      delta_color=colour, help=m.definition)
+            yoy, ycol = change_text(k.get("yoy_pct"), k.get("z_yoy"), m.direction, "同比")
+            ytd_pct = k.get("ytd_yoy_pct")
+            ytd = f"年累计 {m.format(k.get('ytd'))}" + (f"（{ytd_pct:+.1f}%）" if ytd_pct is not None else "")
+            st.markdown(f":{ycol}[{plain(yoy)}] · :gray[{plain(ytd, 60)}]")
+
+
+# ---------------------------------------------------------------- navigation (dashboard.py)
+
+_NAV: dict[str, object] = {}
+
+
+def navigation_pages() -> list:
+    """st.Page objects for the registered pages whose file exists (bureaus.py may land later)."""
+    out = []
+    for i, spec in enumerate(p for p in PAGES if p.path.exists()):
+        page = st.Page(str(spec.path), title=spec.title, url_path=spec.url_path, default=(i == 0))
+        _NAV[spec.url_path] = page
+        out.append(page)
+    return out
+
+
+def follow_page_param(current) -> None:
+    """`?page=areas` opens that page (shared links, the wall); an unknown name gets a notice."""
+    wanted = str(st.query_params.get("page", "")).strip()
+    if not wanted:
+        return
+    target = _NAV.get(wanted)
+    if target is None:
+        st.session_state["_page_notice"] = f"链接中的页面 “{plain(wanted)}” 不存在，已显示首页。"
+        return
+    if getattr(current, "url_path", None) == target.url_path:
+        return
+    keep = {k: st.query_params.get_all(k) for k in st.query_params if k != "page"}
+    st.switch_page(target, query_params=keep)

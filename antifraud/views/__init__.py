@@ -1,0 +1,1 @@
+"""Pure builders behind the pages: query frames in, display frames out (no Streamlit)."""
