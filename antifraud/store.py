@@ -4,13 +4,20 @@ The live file is never opened for writing. An import copies it to a temporary fi
 beside it, applies the batches there, refreshes the rollups for the days it touched,
 checkpoints, closes, fsyncs and `os.replace`s the copy over the live file. A crash at
 any moment leaves the old file whole; the temporary file is removed on failure.
+
+Imports into one database take turns (an exclusive lock on `.<name>.lock` beside it):
+two copies of the same original would each swap in, and the later one would silently
+drop the earlier one's rows. The turn-holder also removes temporary files that killed
+imports left behind, so a crash never costs a second copy of the database on disk.
 """
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import os
+import re
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,11 +140,47 @@ def already_loaded(db: Path, sha256: str, kind: str) -> bool:
         con.close()
 
 
+@contextlib.contextmanager
+def _writer_turn(db: Path):
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - no flock (Windows): one importer at a time by hand
+        yield False
+        return
+    with open(db.with_name(f".{db.name}.lock"), "a+b") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"另一个导入正在写入 {db.name}，等待其完成…", file=sys.stderr)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _remove_stale_copies(db: Path) -> None:
+    """Only the lock holder writes a copy, so any other copy belongs to a killed import."""
+    pattern = re.compile(rf"^\.{re.escape(db.name)}\.\d+\.tmp(\.wal)?$")
+    for leftover in db.parent.iterdir():
+        if pattern.match(leftover.name):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+
+
 def apply(db: Path, batches: list[Batch], units: pd.DataFrame, stations: pd.DataFrame,
           units_source: str = "units.csv") -> None:
     """Apply every batch in one atomic swap (all or nothing)."""
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
+    with _writer_turn(db) as exclusive:
+        if exclusive:
+            _remove_stale_copies(db)
+        _apply_unlocked(db, batches, units, stations, units_source)
+
+
+def _apply_unlocked(db: Path, batches: list[Batch], units: pd.DataFrame, stations: pd.DataFrame,
+                    units_source: str) -> None:
     tmp = db.with_name(f".{db.name}.{os.getpid()}.tmp")
     for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
         stale.unlink(missing_ok=True)
