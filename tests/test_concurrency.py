@@ -1,0 +1,275 @@
+"""Readers never see a mixed, empty or half-written database while imports swap it.
+
+Two known states of one database: A is the fixture (week 2026-W47: cases C1..C5, loss
+10000+50000+20000+1200000+8000 = 1,288,000 元); B re-imports C4 with a loss of 200,000
+and moves C5 to 2026-11-23 (W48), so W47 holds C1..C4 with 10000+50000+20000+200000 =
+280,000 元. A writer process flips the file A→B→A… through `store.apply` (copy, change,
+checkpoint, fsync, os.replace) while reader threads in this process and reader processes
+beside it run `queries.run`. Every read must be exactly A or exactly B.
+
+Loops are bounded by counts and by a deadline; nothing asserts on speed.
+"""
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from antifraud import store, units
+import queries
+from conftest import ROOT, build_fixture_db, read_fixture
+
+W47 = {"start": "2026-11-16", "end": "2026-11-23", "bureaus": [], "types": []}
+STATE_A = (5, 1288000.0)      # C1..C5
+STATE_B = (4, 280000.0)       # C1..C4, C4 at 200,000
+SWAPS = 40                    # writer flips (B, A, B, …): even count ends on A
+DEADLINE_S = 45               # hard stop for every loop, whatever the machine
+
+# Batches that turn A into B and back; shared with the child processes as source text.
+STATES_SRC = r'''
+import sys
+sys.path.insert(0, {root!r})
+sys.path.insert(0, {tests!r})
+from conftest import read_fixture
+from antifraud import store, units
+
+def state_batches():
+    cases = read_fixture("cases")
+    a = cases[cases.case_id.isin(["C4", "C5"])].copy()
+    b = a.copy()
+    b.loc[b.case_id == "C4", "loss_amount"] = 200000.0
+    b.loc[b.case_id == "C5", "reported_at"] = b.loc[b.case_id == "C5", "reported_at"] + __import__("pandas").Timedelta(days=1)
+    mk = lambda f, tag: store.Batch("cases", f, f"state-{{tag}}.csv", f"sha-{{tag}}", rows_read=len(f))
+    return {{"A": lambda: [mk(a, "A")], "B": lambda: [mk(b, "B")]}}
+'''.format(root=str(ROOT), tests=str(ROOT / "tests"))
+
+WRITER_SRC = STATES_SRC + r'''
+import time
+from pathlib import Path
+db, swaps, deadline = Path(sys.argv[1]), int(sys.argv[2]), time.monotonic() + float(sys.argv[3])
+batches = state_batches()
+U, S = units.load_units(), units.load_stations()
+print("ready", flush=True)
+sys.stdin.readline()                   # start together with the readers
+done = 0
+while done < swaps and time.monotonic() < deadline:
+    store.apply(db, batches["B" if done % 2 == 0 else "A"](), U, S)
+    done += 1
+if done % 2:                           # always leave state A behind
+    store.apply(db, batches["A"](), U, S)
+print(done, flush=True)
+'''
+
+READER_SRC = r'''
+import json, sys, time
+from collections import Counter
+sys.path.insert(0, {root!r})
+import queries
+queries.use_database(sys.argv[1])
+stop_file, deadline = sys.argv[2], time.monotonic() + float(sys.argv[3])
+from pathlib import Path
+seen = Counter()
+print("ready", flush=True)
+while not Path(stop_file).exists() and time.monotonic() < deadline:
+    try:
+        f = queries.run("case_measures", start="2026-11-16", end="2026-11-23", bureaus=[], types=[])
+        seen[repr((int(f["cases"].sum()), float(f["loss"].sum())))] += 1
+    except Exception as exc:
+        seen["error " + type(exc).__name__ + ": " + str(exc)[:200]] += 1
+print(json.dumps(seen), flush=True)
+'''.format(root=str(ROOT))
+
+
+def totals(frame) -> tuple[int, float]:
+    return int(frame["cases"].sum()), float(frame["loss"].sum())
+
+
+def read_w47() -> tuple[int, float]:
+    return totals(queries.run("case_measures", **W47))
+
+
+def load_states():
+    namespace: dict = {}
+    exec(STATES_SRC, namespace)
+    return namespace["state_batches"]()
+
+
+@pytest.fixture()
+def live_db(tmp_path):
+    db = build_fixture_db(tmp_path / "live.duckdb")
+    queries.use_database(db)
+    yield db
+    queries.use_database(None)
+
+
+def test_states_are_what_the_fixture_says(live_db):
+    batches = load_states()
+    assert read_w47() == STATE_A
+    store.apply(live_db, batches["B"](), units.load_units(), units.load_stations())
+    assert read_w47() == STATE_B
+    store.apply(live_db, batches["A"](), units.load_units(), units.load_stations())
+    assert read_w47() == STATE_A
+
+
+def _spawn(src: str, *args) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", src, *map(str, args)], cwd=ROOT, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    line = proc.stdout.readline()
+    assert line.strip() == "ready", (line, proc.stderr.read() if proc.poll() is not None else "")
+    return proc
+
+
+def test_readers_see_only_whole_states_while_a_writer_swaps(live_db, tmp_path):
+    stop_file = tmp_path / "stop"
+    reader_threads, reader_procs = 4, 2
+    writer = _spawn(WRITER_SRC, live_db, SWAPS, DEADLINE_S)
+    procs = [_spawn(READER_SRC, live_db, stop_file, DEADLINE_S) for _ in range(reader_procs)]
+    report_proc_reads = Counter()
+
+    seen = Counter()
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def reader():
+        local = Counter()
+        while not stop.is_set():
+            try:
+                local[read_w47()] += 1
+            except Exception as exc:  # recorded, then failed below with its text
+                local[f"error {type(exc).__name__}: {exc}"] += 1
+        with lock:
+            seen.update(local)
+
+    threads = [threading.Thread(target=reader) for _ in range(reader_threads)]
+    for t in threads:
+        t.start()
+    writer.stdin.write("go\n")
+    writer.stdin.flush()
+    report_proc_reads = _report_reads_until(writer, live_db)
+    try:
+        out, err = writer.communicate(timeout=DEADLINE_S + 30)
+    finally:
+        stop.set()
+        stop_file.touch()
+        for t in threads:
+            t.join(timeout=30)
+    assert writer.returncode == 0, err
+    swaps = int(out.strip().splitlines()[-1])
+
+    proc_seen = Counter()
+    for p in procs:
+        pout, perr = p.communicate(timeout=60)
+        assert p.returncode == 0, perr
+        proc_seen.update({eval(k) if k.startswith("(") else k: v
+                          for k, v in json.loads(pout.strip().splitlines()[-1]).items()})
+
+    thread_reads, proc_reads = sum(seen.values()), sum(proc_seen.values())
+    print(f"\n[concurrency] writer swaps={swaps}; reader threads={reader_threads} reads={thread_reads} "
+          f"{dict(seen)}; reader processes={reader_procs} reads={proc_reads} {dict(proc_seen)}; "
+          f"report processes reads={sum(report_proc_reads.values())} {dict(report_proc_reads)}")
+    allowed = {STATE_A, STATE_B}
+    assert set(seen) <= allowed, seen
+    assert set(proc_seen) <= allowed, proc_seen
+    assert set(report_proc_reads) <= allowed, report_proc_reads
+    assert swaps >= 10
+    # both states were observed, so the readers really ran across swaps
+    assert seen[STATE_A] and seen[STATE_B], seen
+    assert thread_reads >= 50 and proc_reads >= 20
+    assert read_w47() == STATE_A          # the writer ends on A and the reader follows it
+
+
+def _report_reads_until(writer: subprocess.Popen, db: Path) -> Counter:
+    """While the writer runs, read the week through the real report CLI if it exists yet."""
+    seen: Counter = Counter()
+    if not (ROOT / "antifraud" / "report.py").exists() and not (ROOT / "antifraud" / "report").is_dir():
+        return seen
+    deadline = time.monotonic() + DEADLINE_S
+    while writer.poll() is None and time.monotonic() < deadline and sum(seen.values()) < 20:
+        done = subprocess.run([sys.executable, "-m", "antifraud", "report", "--format", "json",
+                               "--week", "2026-W47", "--no-archive", "--db", str(db)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            seen[f"exit {done.returncode}: {done.stderr.strip()[-300:]}"] += 1
+            continue
+        kpis = json.loads(done.stdout)["kpis"]
+        seen[(int(kpis["cases"]["value"]), float(kpis["loss"]["value"]))] += 1
+    return seen
+
+
+def test_reader_follows_a_swap_and_keeps_the_old_handle_for_a_running_query(live_db):
+    batches = load_states()
+    old_stamp = queries.stamp(live_db)
+    old_reader = queries._reader(live_db, old_stamp)
+    # a query on the old file, started but not yet fetched (DuckDB keeps its result open)
+    running = old_reader.cursor()
+    running.execute("USE live")
+    running.execute("SELECT case_id, loss_amount FROM cases WHERE reported_at >= '2026-11-16' "
+                    "AND reported_at < '2026-11-23' ORDER BY case_id")
+
+    store.apply(live_db, batches["B"](), units.load_units(), units.load_stations())
+    new_stamp = queries.stamp(live_db)
+    assert new_stamp != old_stamp                       # a new inode: the swap is visible
+    assert read_w47() == STATE_B                        # no reopen error, new data at once
+    assert [k for k in queries._readers if k[0] == str(live_db)] == [(str(live_db), new_stamp)]
+    del old_reader
+    gc.collect()                                        # the runner dropped the old handle...
+    rows = running.fetchall()                           # ...but the running query still finishes
+    assert [r[0] for r in rows] == ["C1", "C2", "C3", "C4", "C5"]
+    assert float(dict(rows)["C4"]) == 1200000.0          # and it saw the old file, whole
+    running.close()
+
+
+def test_a_second_swap_in_the_same_instant_is_still_seen(live_db):
+    # The stamp is (inode, mtime_ns); every swap renames a new file in, so the inode changes
+    # even if two swaps land within one clock tick.
+    batches = load_states()
+    stamps = {queries.stamp(live_db)}
+    for state in ("B", "A", "B"):
+        store.apply(live_db, batches[state](), units.load_units(), units.load_stations())
+        stamps.add(queries.stamp(live_db))
+        assert read_w47() == (STATE_B if state == "B" else STATE_A)
+    assert len(stamps) == 4
+
+
+def test_two_imports_at_once_both_land(tmp_path):
+    """Two writers started together: each adds its own case; neither may be lost."""
+    db = build_fixture_db(tmp_path / "live.duckdb")
+    child = STATES_SRC + r'''
+import pandas as pd
+from pathlib import Path
+db, tag, go = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+cases = read_fixture("cases")
+extra = cases[cases.case_id == "C1"].copy()
+extra["case_id"] = "X" + tag
+U, S = units.load_units(), units.load_stations()
+print("ready", flush=True)
+while not go.exists():
+    time.sleep(0.001)
+store.apply(db, [store.Batch("cases", extra, f"extra-{tag}.csv", f"sha-{tag}", 1)], U, S)
+'''.replace("import pandas as pd", "import time\nimport pandas as pd")
+    lost = 0
+    rounds = 6
+    for r in range(rounds):
+        go = tmp_path / f"go{r}"
+        procs = [_spawn(child, db, f"{r}{w}", go) for w in range(3)]
+        go.touch()
+        for p in procs:
+            _, err = p.communicate(timeout=120)
+            assert p.returncode == 0, err
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            ids = {row[0] for row in con.execute("SELECT case_id FROM cases WHERE case_id LIKE 'X%'").fetchall()}
+        finally:
+            con.close()
+        lost += len({f"X{r}{w}" for w in range(3)} - ids)
+    print(f"\n[concurrency] concurrent writers: {rounds} rounds x 3 imports, lost={lost}")
+    assert lost == 0
