@@ -1,0 +1,117 @@
+"""Funnel plot: each bureau's rate against its denominator, with 95% and 99.8% limits.
+
+A bureau outside the funnel differs from the city by more than chance at its volume,
+without a league table. Limits are exact binomial (rates) or Poisson (per-10k) quantiles
+around the city rate; for money ratios (止付冻结率, 挽损率) the number of cases stands in
+for the denominator, as in the ranking (docs/ranking.md).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from scipy import stats as sps
+
+from antifraud import charts, metrics, ranking
+
+LIMITS = ((0.95, "95%"), (0.998, "99.8%"))
+
+
+def choices(cfg: ranking.Config | None = None) -> list[str]:
+    """Metrics a funnel can show: the ranking's rates and per-10k rates (not the YoY comparison)."""
+    cfg = cfg or ranking.load_config()
+    names = [it.metric for it in cfg.items if it.metric != ranking.YOY]
+    extra = [m.name for m in metrics.CATALOGUE if m.kind == "rate" or m.denominator == "population"]
+    return list(dict.fromkeys(names + extra))
+
+
+def axis_label(metric: str) -> str:
+    m = metrics.get(metric)
+    if m.denominator == "population":
+        return "常住人口（万人）"
+    if m.denominator in ranking.AMOUNT_UNITS:
+        return "案件数"
+    return {"cases": "案件数", "warnings": "预警数", "fast_stop_den": "案件数"}.get(m.denominator, "分母")
+
+
+def _bounds(model: str, p: float, n: np.ndarray, level: float):
+    tail = (1 - level) / 2
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if model == "binomial":
+            trials = np.maximum(np.round(n), 1)
+            lo = sps.binom.ppf(tail, trials, p) / trials
+            hi = sps.binom.ppf(1 - tail, trials, p) / trials
+        else:
+            lo = sps.poisson.ppf(tail, p * n) / n
+            hi = sps.poisson.ppf(1 - tail, p * n) / n
+    return lo, hi
+
+
+def points(measures: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, float, str]:
+    """(one row per bureau with rate, denominator and where it falls; city rate; model)."""
+    obs = ranking.observe(metric, measures, None)
+    ok = obs.n > 0
+    city = float(obs.x[ok].sum() / obs.n[ok].sum()) if ok.any() and obs.n[ok].sum() > 0 else float("nan")
+    out = pd.DataFrame({"bureau_id": measures.index.astype(str),
+                        "bureau_name": measures.get("bureau_name", pd.Series(index=measures.index)).values,
+                        "denominator": obs.n, "value": obs.raw})
+    out["outside"] = ""
+    if ok.any() and np.isfinite(city):
+        rate = np.where(ok, obs.x / np.where(ok, obs.n, 1), np.nan)
+        for level, name in LIMITS:
+            lo, hi = _bounds(obs.model, city, obs.n, level)
+            beyond = ok & ((rate < lo - 1e-12) | (rate > hi + 1e-12))
+            out.loc[beyond, "outside"] = name
+    # per-10k rates: the denominator is already in 10k persons (population / scale)
+    return out[ok].reset_index(drop=True), city, obs.model
+
+
+def limits(city: float, model: str, n_max: float, n_min: float = 1.0, steps: int = 160) -> pd.DataFrame:
+    """Limit curves over a grid of denominators."""
+    lo_n = max(n_min, 1.0 if model == "binomial" else 1e-3)
+    grid = np.unique(np.geomspace(lo_n, max(n_max, lo_n * 2) * 1.1, steps))
+    if model == "binomial":
+        grid = np.unique(np.maximum(np.round(grid), 1))
+    out = pd.DataFrame({"n": grid})
+    for level, name in LIMITS:
+        lo, hi = _bounds(model, city, grid, level)
+        out[f"lo_{name}"], out[f"hi_{name}"] = lo, hi
+    return out
+
+
+def figure(measures: pd.DataFrame, metric: str, title: str | None = None) -> go.Figure:
+    """The funnel plot of `metric` for every bureau in `measures` (measures.by_bureau rows)."""
+    m = metrics.get(metric)
+    pts, city, model = points(measures, metric)
+    percent = m.kind == "rate"
+    k = 100.0 if percent else 1.0
+    unit = "%" if percent else m.unit
+    fig = go.Figure()
+    fig.update_layout(title=title or f"{m.label}漏斗图（全市 {m.format(city) if city == city else '—'}）",
+                      height=460, xaxis_title=axis_label(metric), yaxis_title=f"{m.label}（{unit}）")
+    charts.apply_theme(fig)
+    if pts.empty or not np.isfinite(city):
+        fig.add_annotation(text="本期无可用数据", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+        return fig
+    lim = limits(city, model, float(pts["denominator"].max()), float(pts["denominator"].min()) * 0.8)
+    for (_, name), dash in zip(LIMITS, ("dash", "dot")):
+        for side in ("lo", "hi"):
+            fig.add_trace(go.Scatter(x=lim["n"], y=lim[f"{side}_{name}"] * k, mode="lines",
+                                     line=dict(color=charts.GREY, dash=dash, width=1.5, shape="hv"),
+                                     name=f"{name} 控制限", legendgroup=name, showlegend=side == "lo",
+                                     hoverinfo="skip"))
+    fig.add_hline(y=city * k, line=dict(color=charts.NOW, width=1.5),
+                  annotation_text=f"全市 {m.format(city)}", annotation_position="top left")
+    better = pts["value"] > city if m.direction >= 0 else pts["value"] < city
+    colour = np.where(pts["outside"] == "", charts.NOW,
+                      np.where(better, charts.GREEN, charts.RED) if m.direction else charts.NOW)
+    size = np.where(pts["outside"] == "99.8%", 16, np.where(pts["outside"] == "95%", 12, 9))
+    fig.add_trace(go.Scatter(
+        x=pts["denominator"], y=pts["value"] * k, mode="markers+text", text=pts["bureau_name"],
+        textposition="top center", marker=dict(color=colour, size=size, line=dict(width=0)),
+        name="分县局", customdata=np.stack([pts["value"].map(m.format), pts["outside"].replace("", "限内")], axis=1),
+        hovertemplate="%{text}<br>" + m.label + " %{customdata[0]}<br>" + axis_label(metric)
+                      + " %{x:,.1f}<br>%{customdata[1]}<extra></extra>"))
+    fig.update_xaxes(type="log" if pts["denominator"].max() / max(pts["denominator"].min(), 1e-9) > 20 else "linear")
+    return fig

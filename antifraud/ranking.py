@@ -1,0 +1,516 @@
+"""分县局排名: fair, explained, stable scores and ranks from per-bureau measures.
+
+Pure core: `rank(now, ...)` takes measures frames (one row per bureau, as
+`measures.by_bureau` returns them) and returns the ranking frame. The thin fetchers
+`rank_window`, `rank_period`, `rank_28d`, `rank_ytd` read the windows through
+`antifraud.measures`. The method is explained in docs/ranking.md.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr
+
+import queries
+from antifraud import config, measures, metrics, stats
+from antifraud.config import UsageError
+from antifraud.periods import Period
+from antifraud import periods
+
+# The ranking's one comparison metric: 万人发案 now against the same window last year.
+YOY = "cases_per_10k_yoy"
+YOY_LABEL = "万人发案同比"
+
+# Denominators whose records must carry a field the bureau itself records. Counting only
+# the records that have it would let "not recording" beat "recording", so the ranking
+# counts a record lacking the field as a failure (worst case), then applies the
+# catalogue formula unchanged.
+FAIR_NOTES = {
+    "fast_stop_rate": "按全部案件计，缺转账或止付时间的案件记为未在30分钟内止付",
+    "victimized_after_rate": "未反馈的预警按预警后被骗计",
+}
+# The sample size behind a rate whose denominator is money: the number of cases.
+AMOUNT_UNITS = {"loss": "cases"}
+
+
+@dataclass(frozen=True)
+class Item:
+    dimension: str
+    metric: str
+    weight: float
+    direction: int
+
+    @property
+    def label(self) -> str:
+        return YOY_LABEL if self.metric == YOY else metrics.get(self.metric).label
+
+
+@dataclass(frozen=True)
+class Config:
+    items: tuple[Item, ...]
+    dimensions: tuple[tuple[str, str, float], ...]   # (id, label, weight)
+    min_cases: int = 5
+    resamples: int = 200
+    seed: int = 20261124
+    interval: float = 0.95
+    prior_weeks: int = 52
+    min_prior: float = 5.0
+    max_prior: float = 500.0
+    gap_metrics: int = 3
+
+    def dimension_label(self, dim: str) -> str:
+        return {d: label for d, label, _ in self.dimensions}.get(dim, dim)
+
+
+def load_config(section: dict | None = None) -> Config:
+    """The [ranking] section of settings.toml, checked; UsageError names what is wrong."""
+    sec = config.setting("ranking", {}) if section is None else section
+    dims = sec.get("dimensions") or {"strike": {"label": "打击", "weight": 1.0},
+                                     "prevention": {"label": "防范", "weight": 1.0},
+                                     "stop": {"label": "止付冻结", "weight": 1.0}}
+    dimensions = tuple((str(k), str(v.get("label", k)), float(v.get("weight", 1.0)))
+                       for k, v in dims.items())
+    items = []
+    for raw in sec.get("metrics", []):
+        name = str(raw.get("metric", ""))
+        dim = str(raw.get("dimension", ""))
+        if name != YOY and name not in metrics.ALL:
+            raise UsageError(f"排名设置中的指标不在指标目录中：{name}")
+        if dim not in dims:
+            raise UsageError(f"排名设置中的维度未定义：{dim}（指标 {name}）")
+        if name != YOY:
+            m = metrics.get(name)
+            if not (m.kind == "rate" or m.denominator == "population"):
+                raise UsageError(f"指标 {name}（{m.label}）不是比率或万人率，不能用于排名")
+        default_dir = -1 if name == YOY else metrics.get(name).direction
+        direction = int(raw.get("direction", default_dir))
+        if direction not in (-1, 1):
+            raise UsageError(f"排名指标 {name} 的方向必须为 1 或 -1")
+        weight = float(raw.get("weight", 1.0))
+        if weight < 0:
+            raise UsageError(f"排名指标 {name} 的权重不能为负")
+        items.append(Item(dim, name, weight, direction))
+    if not items:
+        raise UsageError("排名设置中没有指标（[[ranking.metrics]]）")
+    return Config(items=tuple(items), dimensions=dimensions,
+                  min_cases=int(sec.get("min_cases", 5)), resamples=int(sec.get("resamples", 200)),
+                  seed=int(sec.get("seed", 20261124)), interval=float(sec.get("interval", 0.95)),
+                  prior_weeks=int(sec.get("prior_weeks", 52)),
+                  min_prior=float(sec.get("min_prior", 5)), max_prior=float(sec.get("max_prior", 500)),
+                  gap_metrics=int(sec.get("gap_metrics", 3)))
+
+
+# ---------------------------------------------------------------------------------------
+# Observed counts behind each metric
+# ---------------------------------------------------------------------------------------
+
+def fair_measures(frame: pd.DataFrame) -> pd.DataFrame:
+    """Measures with missing records counted as failures (see FAIR_NOTES)."""
+    out = frame.copy()
+    for col in ("cases", "fast_stop_n", "warnings", "victimized_after", "feedback_missing"):
+        if col not in out:
+            out[col] = 0.0
+    out["fast_stop_den"] = out["cases"]
+    out["victimized_after"] = np.minimum(out["victimized_after"] + out["feedback_missing"], out["warnings"])
+    return out
+
+
+@dataclass
+class Observed:
+    model: str           # binomial | poisson
+    x: np.ndarray        # events (may be fractional for money ratios)
+    n: np.ndarray        # trials (binomial) or exposure in the metric's units (poisson)
+    raw: np.ndarray      # the metric as the catalogue defines it (NaN where undefined)
+
+
+def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in frame:
+        return np.zeros(len(frame))
+    return pd.to_numeric(frame[name], errors="coerce").fillna(0).to_numpy(float)
+
+
+def _values(metric: metrics.Metric, frame: pd.DataFrame) -> np.ndarray:
+    return np.array([np.nan if (v := metric.value(row)) is None else v for _, row in frame.iterrows()],
+                    dtype=float)
+
+
+def observe(item_metric: str, now: pd.DataFrame, last_year: pd.DataFrame | None) -> Observed:
+    fair = fair_measures(now)
+    if item_metric == YOY:
+        per10k = metrics.get("cases_per_10k")
+        last = fair_measures(last_year.reindex(now.index)) if last_year is not None else None
+        x = _col(fair, "cases")
+        before = _col(last, "cases") if last is not None else np.zeros(len(fair))
+        now_v, last_v = _values(per10k, fair), (_values(per10k, last) if last is not None
+                                                 else np.full(len(fair), np.nan))
+        raw = np.array([np.nan if (p := stats.pct_change(None if math.isnan(a) else a,
+                                                          None if math.isnan(b) else b)) is None else p
+                        for a, b in zip(now_v, last_v)])
+        # with the population fixed, the share of the two years' cases that fell this year
+        return Observed("binomial", x, x + before, raw)
+    m = metrics.get(item_metric)
+    raw = _values(m, fair)
+    if m.denominator == "population":
+        return Observed("poisson", _col(fair, m.numerator), _col(fair, "population") / m.scale, raw)
+    if m.denominator in AMOUNT_UNITS:
+        n = _col(fair, AMOUNT_UNITS[m.denominator])
+        share = np.clip(np.nan_to_num(raw, nan=0.0), 0.0, 1.0)
+        return Observed("binomial", share * n, n, raw)
+    return Observed("binomial", _col(fair, m.numerator), _col(fair, m.denominator), raw)
+
+
+# ---------------------------------------------------------------------------------------
+# Empirical Bayes shrinkage
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class Prior:
+    k: float             # pseudo-count (trials, or expected events for poisson)
+    tau: float           # sd of the true rates between bureaus, in the window's rate units
+    base: float          # reference city rate per exposure unit (poisson only)
+    scale: float         # window length / reference length (poisson only)
+
+
+def estimate_prior(obs: Observed, cfg: Config, scale: float = 1.0) -> Prior | None:
+    """Method of moments: observed spread between bureaus minus the spread chance alone gives."""
+    ok = obs.n > 0
+    if ok.sum() == 0:
+        return None
+    x, n = obs.x[ok], obs.n[ok]
+    total_x, total_n = x.sum(), n.sum()
+    p = total_x / total_n
+    if obs.model == "binomial":
+        unit_var = p * (1 - p)
+        if unit_var <= 0:
+            return None
+        spread = (n * (x / n - p) ** 2).sum() / total_n
+        tau2 = spread - unit_var * ok.sum() / total_n
+        k = unit_var / tau2 - 1 if tau2 > 0 else math.inf
+        k = float(np.clip(k, cfg.min_prior, cfg.max_prior))
+        return Prior(k, math.sqrt(unit_var / (k + 1)), p, 1.0)
+    if p <= 0:
+        return None
+    expected = p * n
+    spread = (expected * (x / expected - 1) ** 2).sum() / expected.sum()
+    relvar = spread - ok.sum() / expected.sum()
+    k = 1 / relvar if relvar > 0 else math.inf
+    k = float(np.clip(k, cfg.min_prior, cfg.max_prior))
+    return Prior(k, p * scale / math.sqrt(k), p, scale)
+
+
+def _weights(obs: Observed, prior: Prior) -> np.ndarray:
+    if obs.model == "binomial":
+        return obs.n / (obs.n + prior.k)
+    expected = prior.base * prior.scale * obs.n
+    return expected / (expected + prior.k)
+
+
+def _shrink(x: np.ndarray, n: np.ndarray, w: np.ndarray):
+    """Shrunk rates and the city rate; x, n may carry a leading axis of resamples."""
+    city = x.sum(axis=-1, keepdims=True) / max(float(n.sum()), 1e-300)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        own = np.where(n > 0, x / np.where(n > 0, n, 1), city)
+    return w * own + (1 - w) * city, city
+
+
+def _score(shrunk, city, direction: int, tau: float):
+    return 100.0 * ndtr(direction * (shrunk - city) / tau)
+
+
+# ---------------------------------------------------------------------------------------
+# The ranking
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class _Part:
+    item: Item
+    obs: Observed
+    prior: Prior
+    w: np.ndarray
+    shrunk: np.ndarray
+    city: float
+    score: np.ndarray
+
+
+def _parts(now, last_year, reference, reference_last_year, scale, cfg) -> list[_Part]:
+    parts = []
+    for item in cfg.items:
+        obs = observe(item.metric, now, last_year)
+        ref = observe(item.metric, reference, reference_last_year)
+        prior = estimate_prior(ref, cfg, scale)
+        if prior is None or not prior.tau > 0 or obs.n.sum() <= 0:
+            continue      # no information for anyone in this window: the metric drops out
+        w = _weights(obs, prior)
+        shrunk, city = _shrink(obs.x, obs.n, w)
+        parts.append(_Part(item, obs, prior, w, shrunk, float(city[0]),
+                           _score(shrunk, city, item.direction, prior.tau)))
+    return parts
+
+
+def _combine(scores: dict[str, np.ndarray], cfg: Config):
+    """Metric scores -> dimension scores and the overall score (weights renormalised)."""
+    dims = {}
+    for dim, _, _ in cfg.dimensions:
+        pairs = [(s, it.weight) for it, s in ((it, scores.get(it.metric + "@" + it.dimension))
+                                              for it in cfg.items if it.dimension == dim)
+                 if s is not None and it.weight > 0]
+        if pairs:
+            dims[dim] = sum(s * w for s, w in pairs) / sum(w for _, w in pairs)
+    used = [(dims[d], w) for d, _, w in cfg.dimensions if d in dims and w > 0]
+    overall = sum(s * w for s, w in used) / sum(w for _, w in used) if used else None
+    return dims, overall
+
+
+def _ranks(score: np.ndarray) -> np.ndarray:
+    """1 + number of strictly better scores (equal scores share the better rank)."""
+    s = np.round(score, 1)
+    return 1 + (s[..., None, :] > s[..., :, None]).sum(axis=-1)
+
+
+def _resample(parts: list[_Part], cfg: Config, n_bureaus: int):
+    rng = np.random.default_rng(cfg.seed)
+    draws = max(int(cfg.resamples), 1)
+    scores = {}
+    for part in parts:
+        obs = part.obs
+        if obs.model == "binomial":
+            trials = np.round(obs.n).astype(np.int64)
+            p = np.clip(np.nan_to_num(part.shrunk, nan=part.city), 0, 1)
+            x = rng.binomial(trials, p, size=(draws, n_bureaus)).astype(float)
+            n = trials.astype(float)
+        else:
+            x = rng.poisson(np.clip(part.shrunk * obs.n, 0, None), size=(draws, n_bureaus)).astype(float)
+            n = obs.n
+        shrunk, city = _shrink(x, n, part.w)
+        scores[part.item.metric + "@" + part.item.dimension] = _score(
+            shrunk, city, part.item.direction, part.prior.tau)
+    _, overall = _combine(scores, cfg)
+    return overall
+
+
+def _gap(i: int, parts: list[_Part], cfg: Config) -> str:
+    pulls = []
+    total_dim = sum(w for _, _, w in cfg.dimensions)
+    for part in parts:
+        it = part.item
+        dim_items = [p.item.weight for p in parts if p.item.dimension == it.dimension]
+        dim_weight = next(w for d, _, w in cfg.dimensions if d == it.dimension)
+        share = it.weight / max(sum(dim_items), 1e-9) * dim_weight / max(total_dim, 1e-9)
+        raw = part.obs.raw
+        if math.isnan(raw[i]) or np.isnan(raw).all():
+            continue
+        median_raw = float(np.nanmedian(raw))
+        if it.direction * (raw[i] - median_raw) >= 0:
+            continue          # not worse than the median: nothing to explain
+        pull = share * (part.score[i] - float(np.median(part.score)))
+        if pull < 0:
+            pulls.append((pull, it, raw[i], median_raw))
+    pulls.sort(key=lambda t: t[0])
+    words = [f"{it.label} {format_metric(it.metric, v)}，全市中位 {format_metric(it.metric, med)}"
+             for _, it, v, med in pulls[:cfg.gap_metrics]]
+    return "；".join(words) if words else "各项指标均不低于全市中位"
+
+
+def format_metric(name: str, value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if name == YOY:
+        return f"{value:+.2f}%"
+    return metrics.get(name).format(value)
+
+
+def score_table(now: pd.DataFrame, last_year=None, reference=None, reference_last_year=None,
+                scale: float = 1.0, cfg: Config | None = None):
+    """(frame of scores without ranks, parts) — the deterministic half of `rank`."""
+    cfg = cfg or load_config()
+    now = now.copy()
+    ref = now if reference is None else reference.reindex(now.index).fillna(0)
+    ref_ly = last_year if reference is None else reference_last_year
+    parts = _parts(now, last_year, ref, ref_ly, scale if reference is not None else 1.0, cfg)
+    scores = {p.item.metric + "@" + p.item.dimension: p.score for p in parts}
+    dims, overall = _combine(scores, cfg)
+    out = pd.DataFrame(index=now.index)
+    out["bureau_name"] = now.get("bureau_name")
+    out["district_name"] = now.get("district_name")
+    out["score"] = np.round(overall, 1) if overall is not None else 50.0
+    for dim, _, _ in cfg.dimensions:
+        out[f"score_{dim}"] = np.round(dims[dim], 1) if dim in dims else np.nan
+    for p in parts:
+        out[p.item.metric] = p.obs.raw
+        out[p.item.metric + "_shrunk"] = p.shrunk
+    return out, parts, overall
+
+
+def rank(now: pd.DataFrame, last_year: pd.DataFrame | None = None, *,
+         prev: pd.DataFrame | None = None, prev_last_year: pd.DataFrame | None = None,
+         reference: pd.DataFrame | None = None, reference_last_year: pd.DataFrame | None = None,
+         scale: float = 1.0, cfg: Config | None = None) -> pd.DataFrame:
+    """The ranking frame (DATA.md's `ranking` rows), best first.
+
+    now/last_year/prev/prev_last_year/reference*: measures per bureau (index bureau_id).
+    The prior (how far bureaus truly differ) comes from `reference` (default: `now`);
+    `scale` is the window's length over the reference's, for per-capita rates.
+    """
+    cfg = cfg or load_config()
+    out, parts, overall = score_table(now, last_year, reference, reference_last_year, scale, cfg)
+    n_bureaus = len(out)
+    point = out["score"].to_numpy(float)
+    out["rank"] = _ranks(point)
+    if parts and n_bureaus:
+        sims = _resample(parts, cfg, n_bureaus)
+        sim_ranks = _ranks(sims)
+        tail = (1 - cfg.interval) / 2
+        low = np.floor(np.quantile(sim_ranks, tail, axis=0, method="lower"))
+        high = np.ceil(np.quantile(sim_ranks, 1 - tail, axis=0, method="higher"))
+        # the shown range always holds the shown rank
+        out["rank_low"] = np.minimum(low, out["rank"]).astype(int)
+        out["rank_high"] = np.maximum(high, out["rank"]).astype(int)
+    else:
+        out["rank_low"], out["rank_high"] = 1, n_bureaus
+    out["rank_change"] = pd.array([pd.NA] * n_bureaus, dtype="Int64")
+    if prev is not None and _has_data(prev):
+        before, _, _ = score_table(prev.reindex(now.index), prev_last_year, reference,
+                                   reference_last_year, scale, cfg)
+        out["rank_change"] = pd.array(_ranks(before["score"].to_numpy(float)) - out["rank"].to_numpy(),
+                                      dtype="Int64")
+    cases = _col(now, "cases")
+    out["cases"] = cases.astype(int)
+    out["small_sample"] = cases < cfg.min_cases
+    out["gap"] = [_gap(i, parts, cfg) for i in range(n_bureaus)]
+    for col, values in completeness(now).items():
+        out[col] = values
+    out = out.reset_index().rename(columns={"index": "bureau_id"})
+    out = out.sort_values(["rank", "bureau_id"], kind="stable").reset_index(drop=True)
+    order = ["bureau_id", "bureau_name", "district_name", "rank", "score", "rank_change",
+             "rank_low", "rank_high"] + [f"score_{d}" for d, _, _ in cfg.dimensions]
+    out = out[order + [c for c in out.columns if c not in order]]
+    out.attrs["metrics"] = [p.item.metric for p in parts]
+    out.attrs["dropped"] = [it.metric for it in cfg.items if it.metric not in out.attrs["metrics"]]
+    out.attrs["priors"] = {p.item.metric: round(p.prior.k, 2) for p in parts}
+    return out
+
+
+def _has_data(frame: pd.DataFrame) -> bool:
+    return bool(_col(frame, "cases").sum() + _col(frame, "warnings").sum() > 0)
+
+
+def completeness(now: pd.DataFrame) -> dict[str, np.ndarray]:
+    """How complete each bureau's records are: counts of records lacking a field."""
+    stop_cases, both = _col(now, "stop_cases"), _col(now, "fast_stop_den")
+    warnings, fb = _col(now, "warnings"), _col(now, "feedback_missing")
+    stop_missing = np.maximum(stop_cases - both, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = 1 - (stop_missing + fb) / (stop_cases + warnings)
+    return {"stop_time_missing": stop_missing.astype(int),
+            "cases_without_stop_times": np.maximum(_col(now, "cases") - both, 0).astype(int),
+            "feedback_missing": fb.astype(int),
+            "sign_missing": _col(now, "signed_missing").astype(int),
+            "completeness": np.round(share, 4)}
+
+
+# ---------------------------------------------------------------------------------------
+# Fetching windows
+# ---------------------------------------------------------------------------------------
+
+def _year_back(day: dt.date) -> dt.date:
+    return day.replace(year=day.year - 1, day=min(day.day, calendar.monthrange(day.year - 1, day.month)[1]))
+
+
+def _city_filters(filters: measures.Filters | None) -> measures.Filters:
+    # every bureau is listed so a district sees its place; a type filter still applies
+    return measures.Filters(types=tuple(filters.types) if filters else ())
+
+
+def rank_window(start: dt.date, end: dt.date, filters: measures.Filters | None = None, *,
+                last_year: tuple[dt.date, dt.date] | None = None,
+                prev: tuple[dt.date, dt.date] | None = None,
+                cfg: Config | None = None, provisional: bool = False) -> pd.DataFrame:
+    """Ranking for [start, end] (inclusive); rank_change against `prev` when given."""
+    cfg = cfg or load_config()
+    f = _city_filters(filters)
+    fetch = lambda s, e: measures.by_bureau(s, e, f)  # noqa: E731
+    ly = last_year or (_year_back(start), _year_back(end))
+    days = (end - start).days + 1
+    ref_days = max(days, 7 * cfg.prior_weeks)
+    ref = (end - dt.timedelta(days=ref_days - 1), end)
+    frames = dict(last_year=fetch(*ly),
+                  reference=fetch(*ref),
+                  reference_last_year=fetch(_year_back(ref[0]), _year_back(ref[1])),
+                  scale=days / ref_days, cfg=cfg)
+    if prev:
+        frames["prev"] = fetch(*prev)
+        frames["prev_last_year"] = fetch(_year_back(prev[0]), _year_back(prev[1]))
+    out = rank(fetch(start, end), **frames)
+    out["provisional"] = provisional
+    out.attrs.update(start=start.isoformat(), end=end.isoformat(), provisional=provisional)
+    return out
+
+
+def is_provisional(period: Period) -> bool:
+    status = queries.run("data_status")
+    if status.empty:
+        return True
+    row = status.iloc[0]
+    moments = [v.to_pydatetime() if hasattr(v, "to_pydatetime") else v
+               for v in (row.get("data_as_of"), row.get("last_import_at")) if pd.notna(v)]
+    return not period.is_complete(*moments)
+
+
+def _period(period: Period | str) -> Period:
+    return periods.parse(period) if isinstance(period, str) else period
+
+
+def rank_period(period: Period | str, filters: measures.Filters | None = None,
+                cfg: Config | None = None) -> pd.DataFrame:
+    """The week's (or month's) ranking; `provisional` is set while the period is incomplete."""
+    p = _period(period)
+    ly = p.last_year()
+    return rank_window(p.start, p.end, filters, last_year=(ly.start, ly.end),
+                       prev=(p.prev().start, p.prev().end), cfg=cfg, provisional=is_provisional(p))
+
+
+def rank_28d(period: Period | str, filters: measures.Filters | None = None,
+             cfg: Config | None = None) -> pd.DataFrame:
+    """The last 28 days to the period's end, against the 28 days before."""
+    p = _period(period)
+    return rank_window(*p.last_28(), filters, prev=p.prev_28(), cfg=cfg, provisional=is_provisional(p))
+
+
+def rank_ytd(period: Period | str, filters: measures.Filters | None = None,
+             cfg: Config | None = None) -> pd.DataFrame:
+    """Year to date, against the year to date at the end of the previous period."""
+    p = _period(period)
+    before = p.prev()
+    prev = (before.ytd()) if before.end.year == p.end.year else None
+    return rank_window(*p.ytd(), filters, last_year=p.ytd_last_year(), prev=prev, cfg=cfg,
+                       provisional=is_provisional(p))
+
+
+JSON_FIELDS = ("bureau_id", "bureau_name", "rank", "score", "rank_change", "rank_low", "rank_high")
+
+
+def to_records(frame: pd.DataFrame) -> list[dict]:
+    """The ranking rows for the report's JSON: plain ints, floats, bools, strings, None."""
+    rows = []
+    for _, r in frame.iterrows():
+        row = {}
+        for col, v in r.items():
+            if col.endswith("_shrunk"):
+                continue
+            if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+                row[col] = None
+            elif isinstance(v, (np.bool_, bool)):
+                row[col] = bool(v)
+            elif isinstance(v, (np.integer, int)):
+                row[col] = int(v)
+            elif isinstance(v, (np.floating, float)):
+                row[col] = round(float(v), 6)
+            else:
+                row[col] = str(v)
+        rows.append(row)
+    return rows
