@@ -52,7 +52,7 @@ def _points(k: dict, prev_key: str) -> str | None:
     if now is None or before is None or not k.get("flag"):
         return None
     diff = (now - before) * 100
-    return f"环比{'上升' if diff > 0 else '下降'}{abs(diff):.2f}个百分点（显著）"
+    return f"环比{'上升' if diff > 0 else '下降'}{abs(diff):.2f}个百分点，显著"
 
 
 def _main_type(type_shift) -> str | None:

@@ -17,7 +17,7 @@ def recent_periods(period: Period, count: int) -> list[Period]:
 
 def short_label(p: Period) -> str:
     if p.kind == "week":
-        return f"W{p.key.split('-W')[1]}（{p.start:%m-%d}）"
+        return f"W{p.key.split('-W')[1]}<br>{p.start:%m-%d}"
     return f"{p.start.year}-{p.start.month:02d}"
 
 

@@ -1,0 +1,131 @@
+"""Offline pydeck maps: county polygons coloured by a rate, zones and stations as points.
+
+No basemap: `map_provider=None` (a style of None still fetches tiles), the county
+boundaries are drawn from sample_data/boundaries.geojson, labels use the local CJK font.
+Pure builders: frames and the GeoJSON dict in, a pydeck.Deck out.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pydeck as pdk
+
+from antifraud import config
+
+FONT = "Noto Sans CJK SC, Microsoft YaHei, sans-serif"
+# Light-to-dark red ramp (ColorBrewer Reds, 5 classes); grey for no data.
+RAMP = [[254, 229, 217], [252, 174, 145], [251, 106, 74], [222, 45, 38], [165, 15, 21]]
+NO_DATA = [200, 200, 200]
+
+
+def load_boundaries(path: Path | None = None) -> dict | None:
+    """The county polygons (properties bureau_id, district_name), or None when the file is missing."""
+    path = Path(path) if path else config.project_path("boundaries")
+    if not path.exists():
+        return None
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def classes(values: list[float], k: int = 5) -> list[float]:
+    """Upper bounds of k equal-count classes (quantiles) of the positive values."""
+    vals = sorted(v for v in values if v is not None and not math.isnan(v))
+    if not vals:
+        return []
+    return [vals[min(len(vals) - 1, int(math.ceil(len(vals) * (i + 1) / k)) - 1)] for i in range(k)]
+
+
+def colour(value, bounds: list[float]) -> list[int]:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or not bounds:
+        return NO_DATA + [160]
+    for i, b in enumerate(bounds):
+        if value <= b:
+            return RAMP[min(i, len(RAMP) - 1)] + [210]
+    return RAMP[-1] + [210]
+
+
+def legend(bounds: list[float], fmt: str = "{:.2f}") -> list[tuple[str, str]]:
+    """(css colour, range text) per class, for a legend drawn beside the map."""
+    out, low = [], 0.0
+    for i, b in enumerate(bounds):
+        r, g, bl = RAMP[min(i, len(RAMP) - 1)]
+        out.append((f"rgb({r},{g},{bl})", f"{fmt.format(low)} – {fmt.format(b)}"))
+        low = b
+    return out
+
+
+def legend_html(bounds: list[float], title: str) -> str:
+    """A small colour legend (numbers only, no user text)."""
+    if not bounds:
+        return f"<div style='font-size:0.85rem;color:#888'>{title}：本期无案件</div>"
+    items = "".join(f"<span style='display:inline-block;width:14px;height:14px;background:{c};"
+                    f"margin:0 4px 0 12px;vertical-align:middle'></span>{t}" for c, t in legend(bounds))
+    return f"<div style='font-size:0.85rem;color:#888'>{title}：{items}</div>"
+
+
+def choropleth(boundaries: dict | None, values: pd.DataFrame, points: pd.DataFrame | None = None,
+               *, value_label: str = "万人发案", dark: bool = False, height_hint: int = 620) -> pdk.Deck:
+    """County polygons coloured by `values.value` (index or column bureau_id), labels and points.
+
+    `values`: bureau_id, district_name, value, cases, kind ('county' | 'zone'), lon, lat.
+    `points`: name, lon, lat, cases (stations sized by cases). Zones (no polygon) are drawn
+    as ringed points coloured like the polygons.
+    """
+    v = values.reset_index() if "bureau_id" not in values else values.copy()
+    bounds = classes([x for x in v["value"].tolist() if x and x > 0])
+    by_id = {str(r.bureau_id): r for r in v.itertuples(index=False)}
+    layers = []
+    centre = [113.95, 35.25]
+    if boundaries:
+        gj = copy.deepcopy(boundaries)
+        for f in gj.get("features", []):
+            props = f.setdefault("properties", {})
+            row = by_id.get(str(props.get("bureau_id")))
+            val = None if row is None else row.value
+            props["fill"] = colour(val, bounds)
+            props["tip"] = (f"{props.get('district_name', '')}\n{value_label} "
+                            f"{'—' if val is None or val != val else f'{val:.2f}'}"
+                            f"\n发案 {0 if row is None else int(row.cases)}起")
+        layers.append(pdk.Layer("GeoJsonLayer", data=gj, stroked=True, filled=True, pickable=True,
+                                get_fill_color="properties.fill",
+                                get_line_color=[255, 255, 255] if not dark else [30, 30, 30],
+                                line_width_min_pixels=1.5))
+    coords = v.dropna(subset=["lon", "lat"])
+    if len(coords):
+        centre = [float(coords.lon.mean()), float(coords.lat.mean())]
+    zones = coords[coords.get("kind", pd.Series(dtype=str)).astype(str) == "zone"].copy()
+    if len(zones):
+        zones["fill"] = [colour(x, bounds) for x in zones["value"]]
+        zones["tip"] = [f"{d}（功能区）\n{value_label} {'—' if x != x else f'{x:.2f}'}\n发案 {int(c)}起"
+                        for d, x, c in zip(zones.district_name, zones.value, zones.cases)]
+        layers.append(pdk.Layer("ScatterplotLayer", data=zones[["lon", "lat", "fill", "tip"]],
+                                get_position=["lon", "lat"], get_fill_color="fill", get_radius=2200,
+                                stroked=True, get_line_color=[60, 60, 60], line_width_min_pixels=2,
+                                pickable=True))
+    if points is not None and len(points):
+        p = points.dropna(subset=["lon", "lat"]).copy()
+        p = p[p.cases > 0]
+        if len(p):
+            p["radius"] = [300 + 450 * math.sqrt(c) for c in p.cases]
+            p["tip"] = [f"{n}\n发案 {int(c)}起" for n, c in zip(p.name, p.cases)]
+            layers.append(pdk.Layer("ScatterplotLayer", data=p[["lon", "lat", "radius", "tip"]],
+                                    get_position=["lon", "lat"], get_radius="radius",
+                                    get_fill_color=[30, 80, 140, 150], stroked=True,
+                                    get_line_color=[255, 255, 255], line_width_min_pixels=1,
+                                    pickable=True))
+    labels = coords.copy()
+    if len(labels):
+        labels["text"] = labels["district_name"].astype(str)
+        layers.append(pdk.Layer("TextLayer", data=labels[["lon", "lat", "text"]], get_position=["lon", "lat"],
+                                get_text="text", get_size=14, character_set='"auto"', font_family=f'"{FONT}"',
+                                get_color=[240, 240, 240] if dark else [40, 40, 40],
+                                get_alignment_baseline='"bottom"', get_pixel_offset=[0, -8],
+                                font_weight=600))
+    view = pdk.ViewState(longitude=centre[0], latitude=centre[1], zoom=8.3, pitch=0)
+    # map_provider=None and map_style left at pydeck's sentinel: Streamlit then draws no basemap.
+    # Passing map_style=None instead makes Streamlit fetch a CARTO style from the internet.
+    return pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, tooltip={"text": "{tip}"})

@@ -1,0 +1,55 @@
+"""高发区域: offline choropleth of cases per 10,000 residents, busiest places, emerging hot spots."""
+import streamlit as st
+
+import queries
+from antifraud import charts, config, hotspots, maps, measures, ui
+from antifraud.views import areas
+
+ctx = ui.frame("高发区域")
+period = ctx.period
+
+rates = areas.bureau_rates(measures.by_bureau(period.start, period.end, ctx.filters), ctx.units)
+lookback = max(int(config.setting("hotspots.baseline_weeks", 4)), int(config.setting("hotspots.rising_weeks", 3)) + 4)
+start, end = areas.places_window(period, lookback)
+places = queries.run("area_weekly_places", start=start, end=end, **ctx.filters.params())
+in_period = areas.weeks_in(places, period)
+points = areas.station_points(in_period, queries.run("stations"))
+
+left, right = st.columns([3, 2])
+with left:
+    st.markdown(f"**各区县万人发案（{period.label}）**")
+    boundaries = maps.load_boundaries()
+    if boundaries is None:
+        st.info("缺少区县边界文件（settings [paths] boundaries），地图只显示功能区和派出所点位。")
+    st.pydeck_chart(maps.choropleth(boundaries, rates, points, dark=ctx.wall), height=560)
+    bounds = maps.classes([v for v in rates["value"].tolist() if v and v > 0])
+    st.html(maps.legend_html(bounds, "万人发案（五个等数量分级）"))
+    st.caption("圆环为无边界的功能区分局，蓝点为派出所（面积随发案数）。" + ui.definition("cases_per_10k"))
+with right:
+    ui.chart(charts.bars(rates[["district_name", "value"]], "district_name", "value",
+                         f"各区县万人发案（{period.label}）", "起/万人", text_format="{:.2f}", height=560),
+             ui.definition("cases_per_10k"), key="rate_bars")
+
+hot = hotspots.emerging(places, areas.hot_week(period).start, level="township")
+hot_st = hotspots.emerging(places, areas.hot_week(period).start, level="station")
+found = hot if len(hot) else hot_st
+ui.table(areas.hotspot_table(found, ctx.units), f"新兴热点_{period.key}",
+         title=f"新兴热点（{areas.hot_week(period).label}）：{len(found)}处",
+         caption=(f"至少{int(config.setting('hotspots.min_cases', 3))}起，且连续"
+                  f"{int(config.setting('hotspots.rising_weeks', 3))}周及以上上升，或显著高于自身前"
+                  f"{int(config.setting('hotspots.baseline_weeks', 4))}周均值（泊松 z ≥ 2）。"
+                  + ("按乡镇街道；" if len(hot) else "按派出所（乡镇街道无热点）；") + "设置见 settings [hotspots]。"))
+
+n = int(config.setting("hotspots.top_n", 10))
+a, b = st.columns(2)
+with a:
+    top = hotspots.top_places(places, period.start, period.end, level="station", n=n)
+    ui.table(areas.place_table(top, ctx.units, "station"), f"派出所发案前{n}_{period.key}",
+             title=f"派出所发案前{n}", caption="前4周基准：本期之前4周的周均发案 × 本期周数。")
+with b:
+    top = hotspots.top_places(places, period.start, period.end, level="township", n=n)
+    ui.table(areas.place_table(top, ctx.units, "township"), f"乡镇街道发案前{n}_{period.key}",
+             title=f"乡镇街道发案前{n}", caption="按周汇总（area_weekly）；月度为周一落在本月的各周。")
+
+ui.table(areas.rate_table(rates), f"万人发案_{period.key}", title="各区县万人发案明细",
+         caption=ui.definition("cases_per_10k"))
