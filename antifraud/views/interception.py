@@ -1,0 +1,78 @@
+"""Builders for 止付冻结: amounts and rates per bureau and over time, minutes to stop-payment."""
+from __future__ import annotations
+
+import pandas as pd
+
+from antifraud import metrics
+from antifraud.periods import Period
+from antifraud.views.common import district_names, short_label, wan
+
+TILES = ("stopped", "frozen", "returned", "interception_rate", "recovery_rate", "fast_stop_rate")
+FAST_MINUTES = 30          # the metric's definition (DATA.md): ≤ 30 minutes
+
+
+def bureau_table(by_bureau: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """Per bureau: amounts in 万元 and the three rates, best interception first."""
+    rates = metrics.table(by_bureau, ["interception_rate", "recovery_rate", "fast_stop_rate"])
+    names = district_names(units)
+    out = pd.DataFrame({
+        "区县": [names.get(str(i), str(i)) for i in by_bureau.index],
+        "发案数": by_bureau["cases"].astype(int).values,
+        "损失(万元)": wan(by_bureau["loss"]).round(2).values,
+        "止付(万元)": wan(by_bureau["stopped"]).round(2).values,
+        "冻结(万元)": wan(by_bureau["frozen"]).round(2).values,
+        "返还(万元)": wan(by_bureau["returned"]).round(2).values,
+        metrics.get("interception_rate").label + "(%)": (rates["interception_rate"].astype(float) * 100).round(2).values,
+        metrics.get("recovery_rate").label + "(%)": (rates["recovery_rate"].astype(float) * 100).round(2).values,
+        metrics.get("fast_stop_rate").label + "(%)": (rates["fast_stop_rate"].astype(float) * 100).round(2).values,
+    })
+    return out.sort_values(metrics.get("interception_rate").label + "(%)", ascending=False,
+                           na_position="last").reset_index(drop=True)
+
+
+def over_time(trend: pd.DataFrame, chosen: list[Period]) -> pd.DataFrame:
+    """label, stopped, frozen, returned (万元), interception_rate, fast_stop_rate per period."""
+    by_start = {}
+    if trend is not None and len(trend):
+        for row in trend.itertuples(index=False):
+            by_start[pd.Timestamp(row.period_start).date()] = row
+    rows = []
+    for p in chosen:
+        r = by_start.get(p.start)
+        m = {} if r is None else {k: float(getattr(r, k)) for k in
+                                  ("loss", "stopped", "frozen", "returned", "fast_stop_n", "fast_stop_den")}
+        if m:
+            m["intercepted"] = m["stopped"] + m["frozen"]
+        rows.append({"label": short_label(p),
+                     "stopped": m.get("stopped", 0.0) / 10000, "frozen": m.get("frozen", 0.0) / 10000,
+                     "returned": m.get("returned", 0.0) / 10000,
+                     "interception_rate": metrics.get("interception_rate").value(m),
+                     "fast_stop_rate": metrics.get("fast_stop_rate").value(m)})
+    return pd.DataFrame(rows)
+
+
+def minutes_summary(frame: pd.DataFrame, group: str, names: dict | None = None,
+                    min_cases: int = 1) -> pd.DataFrame:
+    """Per group: cases with both times, median and 90th-percentile minutes, 30分钟止付率."""
+    label = metrics.get("fast_stop_rate").label + "(%)"
+    cols = ["分组", "有两个时间的案件", "中位用时(分钟)", "P90用时(分钟)", label]
+    if frame is None or frame.empty:
+        return pd.DataFrame(columns=cols)
+    f = frame.copy()
+    f["fast"] = (f["minutes"].astype(float) <= FAST_MINUTES).astype(int)
+    g = f.groupby(group)
+    out = pd.DataFrame({
+        "n": g.size(), "fast": g["fast"].sum(),
+        "median": g["minutes"].median(), "p90": g["minutes"].quantile(0.9),
+    }).reset_index()
+    out = out[out.n >= min_cases]
+    rate = [metrics.get("fast_stop_rate").value({"fast_stop_n": a, "fast_stop_den": n})
+            for a, n in zip(out.fast, out.n)]
+    names = names or {}
+    res = pd.DataFrame({
+        "分组": [names.get(str(x), str(x)) for x in out[group]],
+        "有两个时间的案件": out["n"].astype(int).values,
+        "中位用时(分钟)": out["median"].round(1).values, "P90用时(分钟)": out["p90"].round(1).values,
+        label: [None if r is None else round(r * 100, 2) for r in rate],
+    })
+    return res.sort_values([label, "分组"], ascending=[False, True]).reset_index(drop=True)

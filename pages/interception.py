@@ -1,0 +1,63 @@
+"""止付冻结: stopped / frozen / returned by bureau and over time; minutes from last transfer to stop."""
+import streamlit as st
+
+import queries
+from antifraud import charts, config, measures, ui
+from antifraud.views import common, interception
+
+ctx = ui.frame("止付冻结")
+period = ctx.period
+
+kpis = measures.kpis(measures.window_totals(period, ctx.filters), ctx.kind)
+ui.kpi_tiles(kpis, interception.TILES, ctx.kind)
+
+by_bureau = measures.by_bureau(period.start, period.end, ctx.filters)
+table = interception.bureau_table(by_bureau, ctx.units)
+n = int(config.setting("overview.trend_weeks", 12))
+chosen = common.recent_periods(period, n)
+trend = queries.run("case_trend", start=chosen[0].start, end=chosen[-1].end_exclusive,
+                    unit=ctx.kind, **ctx.filters.params())
+over = interception.over_time(trend, chosen)
+word = "周" if ctx.kind == "week" else "个月"
+
+left, right = st.columns(2)
+with left:
+    ui.chart(charts.stacked(table, "区县", {"止付(万元)": "止付", "冻结(万元)": "冻结", "返还(万元)": "返还"},
+                            f"各区县止付、冻结、返还金额（{period.label}，万元）", "万元", horizontal=True,
+                            height=480), ui.definition("stopped", "frozen", "returned"), key="by_bureau")
+with right:
+    ui.chart(charts.stacked(over, "label", {"stopped": "止付", "frozen": "冻结", "returned": "返还"},
+                            f"近{n}{word}止付、冻结、返还金额（万元）", "万元", height=480),
+             ui.definition("interception_rate", "recovery_rate"), key="over_time")
+
+minutes = queries.run("stop_minutes", **ctx.params())
+a, b = st.columns(2)
+with a:
+    ui.chart(charts.histogram(minutes["minutes"], f"最后转账至止付用时分布（{period.label}）", bin_size=10,
+                              limit=240, marker=interception.FAST_MINUTES, marker_label="30分钟"),
+             "横轴为分钟（超过240分钟的计入最后一栏）。" + ui.definition("fast_stop_rate"), key="minutes_hist")
+with b:
+    ui.chart(charts.lines(over, "label", {"fast_stop_rate": "30分钟止付率", "interception_rate": "止付冻结率"},
+                          f"近{n}{word}30分钟止付率与止付冻结率", percent=True),
+             ui.definition("fast_stop_rate", "interception_rate"), key="rates_over_time")
+
+ui.table(table, f"止付冻结_分县局_{period.key}", title="各区县止付冻结明细",
+         caption="金额单位万元，比率单位%。" + ui.definition("interception_rate", "recovery_rate", "fast_stop_rate"))
+
+st.markdown("**30分钟止付率与用时：按分县局、诈骗类型、付款银行**")
+names = common.district_names(ctx.units)
+tabs = st.tabs(["按分县局", "按诈骗类型", "按付款银行"])
+for tab, (group, label, key) in zip(tabs, [("bureau_id", "分县局", "bureau"), ("fraud_type", "诈骗类型", "type"),
+                                          ("payer_bank", "付款银行", "bank")]):
+    with tab:
+        summary = interception.minutes_summary(minutes, group, names if group == "bureau_id" else None)
+        summary = summary.rename(columns={"分组": label})
+        c1, c2 = st.columns([3, 2])
+        with c1:
+            frame = minutes.assign(group=minutes[group].map(lambda v: names.get(str(v), str(v)) if group == "bureau_id" else str(v)))
+            ui.chart(charts.boxes(frame, "group", "minutes", f"最后转账至止付用时（{label}，分钟）",
+                                  order=summary[label].tolist(), marker=interception.FAST_MINUTES),
+                     "箱体为四分位区间，竖线为中位数；红色虚线为30分钟。", key=f"box_{key}")
+        with c2:
+            ui.table(summary, f"止付用时_{label}_{period.key}", title=f"{label}：用时与30分钟止付率",
+                     caption="只计同时有最后转账时间和止付时间的案件。", key=f"minutes_{key}")
