@@ -1,0 +1,94 @@
+"""Builders for 预警劝阻: warnings by level/source/result, per-bureau rates and times, overdue list."""
+from __future__ import annotations
+
+import pandas as pd
+
+from antifraud import config, metrics
+from antifraud.views.common import district_names
+
+TILES = ("warnings", "dissuasion_rate", "overdue_rate", "victimized_after_rate", "median_sign_minutes", "dissuaded")
+LEVELS = ("高", "中", "低")
+RESULTS = ("劝阻成功", "已被骗", "无法联系", "误报", "处置中")
+
+
+def limits() -> dict[str, int]:
+    """Overdue limits in minutes per level (settings [warnings].limit_minutes)."""
+    raw = config.setting("warnings.limit_minutes", {}) or {}
+    return {"high": int(raw.get("高", 30)), "mid": int(raw.get("中", 120)), "low": int(raw.get("低", 1440))}
+
+
+def crosstab(breakdown: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Warnings per `by` (level or source) × result, rows in the usual order, a 合计 column."""
+    if breakdown is None or breakdown.empty:
+        return pd.DataFrame(columns=[by, *RESULTS, "合计"])
+    f = breakdown.copy()
+    f[by] = f[by].fillna("（未注明）").astype(str)
+    f["result"] = f["result"].fillna("（未注明）").astype(str)
+    m = f.pivot_table(index=by, columns="result", values="warnings", aggfunc="sum", fill_value=0)
+    results = [r for r in RESULTS if r in m.columns] + [r for r in m.columns if r not in RESULTS]
+    m = m.reindex(columns=results, fill_value=0).astype(int)
+    m["合计"] = m.sum(axis=1)
+    order = [lv for lv in LEVELS if lv in m.index] + sorted(i for i in m.index if i not in LEVELS) \
+        if by == "level" else m.sort_values("合计", ascending=False).index.tolist()
+    return m.loc[order].reset_index()
+
+
+def bureau_table(by_bureau: pd.DataFrame, times: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """Per bureau: warnings, dissuasion, overdue and post-warning victimisation; median sign/feedback minutes."""
+    names = district_names(units)
+    rates = metrics.table(by_bureau, ["dissuasion_rate", "overdue_rate", "victimized_after_rate"])
+    t = times[times["bureau_id"].notna()].set_index("bureau_id") if times is not None and len(times) else pd.DataFrame()
+    def col(name):
+        return [None if t.empty or i not in t.index or pd.isna(t.at[i, name]) else round(float(t.at[i, name]), 1)
+                for i in by_bureau.index]
+    out = pd.DataFrame({
+        "区县": [names.get(str(i), str(i)) for i in by_bureau.index],
+        "预警数": by_bureau["warnings"].astype(int).values,
+        "劝阻成功": by_bureau["dissuaded"].astype(int).values,
+        metrics.get("dissuasion_rate").label + "(%)": (rates["dissuasion_rate"].astype(float) * 100).round(2).values,
+        "超期数": by_bureau["overdue"].astype(int).values,
+        metrics.get("overdue_rate").label + "(%)": (rates["overdue_rate"].astype(float) * 100).round(2).values,
+        "预警后被骗": by_bureau["victimized_after"].astype(int).values,
+        metrics.get("victimized_after_rate").label + "(%)":
+            (rates["victimized_after_rate"].astype(float) * 100).round(2).values,
+        metrics.get("median_sign_minutes").label + "(分钟)": col("median_sign_minutes"),
+        "反馈用时(中位,分钟)": col("median_feedback_minutes"),
+    })
+    return out.sort_values(["超期数", "区县"], ascending=[False, True]).reset_index(drop=True)
+
+
+def overdue_table(frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """The overdue warnings with their times; 超时 = feedback minutes − limit (blank: no feedback yet)."""
+    cols = ["预警编号", "区县", "派出所", "级别", "来源", "诈骗类型", "下发时间", "签收时间", "反馈时间",
+            "签收用时(分钟)", "反馈用时(分钟)", "时限(分钟)", "超时(分钟)", "劝阻结果"]
+    if frame is None or frame.empty:
+        return pd.DataFrame(columns=cols)
+    names = district_names(units)
+
+    def when(s, missing):
+        s = pd.to_datetime(s)
+        return s.dt.strftime("%m-%d %H:%M").where(s.notna(), missing)
+    feedback = pd.to_numeric(frame["feedback_minutes"], errors="coerce")
+    return pd.DataFrame({
+        "预警编号": frame["warning_id"].astype(str), "区县": frame["bureau_id"].map(names).fillna(frame["bureau_id"]),
+        "派出所": frame["station"].fillna("").astype(str), "级别": frame["level"].fillna("").astype(str),
+        "来源": frame["source"].fillna("").astype(str), "诈骗类型": frame["fraud_type"].fillna("").astype(str),
+        "下发时间": when(frame["issued_at"], ""), "签收时间": when(frame["signed_at"], "未签收"),
+        "反馈时间": when(frame["feedback_at"], "未反馈"),
+        "签收用时(分钟)": pd.to_numeric(frame["sign_minutes"], errors="coerce").round(0),
+        "反馈用时(分钟)": feedback.round(0), "时限(分钟)": frame["limit_minutes"].astype(int),
+        "超时(分钟)": (feedback - frame["limit_minutes"]).round(0),
+        "劝阻结果": frame["result"].fillna("").astype(str),
+    })[cols].reset_index(drop=True)
+
+
+def overdue_by_bureau(frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """Counts of the overdue list per bureau and level (for the bar chart)."""
+    if frame is None or frame.empty:
+        return pd.DataFrame(columns=["区县", *LEVELS, "合计"])
+    names = district_names(units)
+    f = frame.assign(区县=frame["bureau_id"].map(names).fillna(frame["bureau_id"]))
+    m = f.pivot_table(index="区县", columns="level", values="warning_id", aggfunc="count", fill_value=0)
+    m = m.reindex(columns=list(LEVELS), fill_value=0).astype(int)
+    m["合计"] = m.sum(axis=1)
+    return m.sort_values("合计", ascending=False).reset_index()

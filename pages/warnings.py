@@ -1,0 +1,44 @@
+"""预警劝阻: warnings by level, source and result; dissuasion; sign/feedback times; overdue list."""
+import streamlit as st
+
+import queries
+from antifraud import charts, measures, ui
+from antifraud.views import warnings as views
+
+ctx = ui.frame("预警劝阻")
+period = ctx.period
+
+kpis = measures.kpis(measures.window_totals(period, ctx.filters), ctx.kind)
+ui.kpi_tiles(kpis, views.TILES, ctx.kind)
+
+breakdown = queries.run("warning_breakdown", **ctx.params())
+by_level, by_source = views.crosstab(breakdown, "level"), views.crosstab(breakdown, "source")
+results = {r: r for r in by_level.columns if r not in ("level", "合计")}
+a, b = st.columns(2)
+with a:
+    ui.chart(charts.stacked(by_level, "level", results, f"各级别预警的劝阻结果（{period.label}）", "条",
+                            horizontal=True, height=300), ui.definition("warnings", "dissuasion_rate"), key="by_level")
+with b:
+    ui.chart(charts.stacked(by_source, "source", {r: r for r in by_source.columns if r not in ("source", "合计")},
+                            f"各来源预警的劝阻结果（{period.label}）", "条", horizontal=True, height=300),
+             "指令来源：省反诈中心、市反诈中心、银行、运营商等。", key="by_source")
+
+overdue = queries.run("overdue_warnings", **ctx.params(), **views.limits())
+per_bureau = views.overdue_by_bureau(overdue, ctx.units)
+c, d = st.columns(2)
+with c:
+    ui.chart(charts.stacked(per_bureau, "区县", {lv: f"{lv}级" for lv in views.LEVELS},
+                            f"各区县超期预警数（{period.label}）", "条", horizontal=True, height=420),
+             ui.definition("overdue_rate"), key="overdue_bars")
+with d:
+    table = views.bureau_table(measures.by_bureau(period.start, period.end, ctx.filters),
+                               queries.run("sign_median", **ctx.params()), ctx.units)
+    ui.table(table, f"预警劝阻_分县局_{period.key}", title="各区县劝阻、超期、签收与反馈用时",
+             caption="比率单位%。" + ui.definition("dissuasion_rate", "victimized_after_rate", "median_sign_minutes")
+             + "；反馈用时(中位)：反馈时间 − 下发时间 的中位数。", height=420)
+
+lim = views.limits()
+ui.table(views.overdue_table(overdue, ctx.units), f"超期预警_{period.key}",
+         title=f"超期预警清单：{len(overdue)}条",
+         caption=f"时限：高级{lim['high']}分钟、中级{lim['mid']}分钟、低级{lim['low']}分钟（settings [warnings]）；"
+                 "未反馈的计为超期。按级别、区县、下发时间排序。", height=420)
