@@ -135,8 +135,12 @@ def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
 
 
 def _values(metric: metrics.Metric, frame: pd.DataFrame) -> np.ndarray:
-    return np.array([np.nan if (v := metric.value(row)) is None else v for _, row in frame.iterrows()],
-                    dtype=float)
+    """The catalogue's own formula, row by row, on just the measures it reads."""
+    cols = [c for c in (metric.numerator, metric.denominator) if c]
+    data = {c: (pd.to_numeric(frame[c], errors="coerce").to_numpy(float) if c in frame
+                else np.full(len(frame), np.nan)) for c in cols}
+    rows = ({c: data[c][i] for c in cols} for i in range(len(frame)))
+    return np.array([np.nan if (v := metric.value(row)) is None else v for row in rows], dtype=float)
 
 
 def observe(item_metric: str, now: pd.DataFrame, last_year: pd.DataFrame | None) -> Observed:
@@ -421,7 +425,7 @@ def _year_back(day: dt.date) -> dt.date:
     return day.replace(year=day.year - 1, day=min(day.day, calendar.monthrange(day.year - 1, day.month)[1]))
 
 
-def _city_filters(filters: measures.Filters | None) -> measures.Filters:
+def city_filters(filters: measures.Filters | None) -> measures.Filters:
     # every bureau is listed so a district sees its place; a type filter still applies
     return measures.Filters(types=tuple(filters.types) if filters else ())
 
@@ -432,7 +436,7 @@ def rank_window(start: dt.date, end: dt.date, filters: measures.Filters | None =
                 cfg: Config | None = None, provisional: bool = False) -> pd.DataFrame:
     """Ranking for [start, end] (inclusive); rank_change against `prev` when given."""
     cfg = cfg or load_config()
-    f = _city_filters(filters)
+    f = city_filters(filters)
     fetch = lambda s, e: measures.by_bureau(s, e, f)  # noqa: E731
     ly = last_year or (_year_back(start), _year_back(end))
     days = (end - start).days + 1
@@ -514,3 +518,53 @@ def to_records(frame: pd.DataFrame) -> list[dict]:
                 row[col] = str(v)
         rows.append(row)
     return rows
+
+
+# ---------------------------------------------------------------------------------------
+# Screen tables (Chinese headers); the page only places them
+# ---------------------------------------------------------------------------------------
+
+def rank_range(low, high) -> str:
+    return f"{int(low)}" if int(low) == int(high) else f"{int(low)}–{int(high)}"
+
+
+def change_text(value) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    value = int(value)
+    return "持平" if value == 0 else (f"↑{value}" if value > 0 else f"↓{-value}")
+
+
+def screen_table(frame: pd.DataFrame, cfg: Config | None = None, mine: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The ranking as the meeting reads it: ranges, changes, dimension scores, gaps, marks."""
+    cfg = cfg or load_config()
+    out = pd.DataFrame({
+        "排名": frame["rank"].astype(int),
+        "排名区间": [rank_range(a, b) for a, b in zip(frame["rank_low"], frame["rank_high"])],
+        "分县局": frame["bureau_name"].astype(str),
+        "总分": frame["score"],
+        "排名变化": [change_text(v) for v in frame["rank_change"]],
+    })
+    for dim, label, _ in cfg.dimensions:
+        out[label] = frame[f"score_{dim}"]
+    out["发案数"] = frame["cases"].astype(int)
+    out["样本"] = np.where(frame["small_sample"], "样本不足", "")
+    out["差距（与全市中位比）"] = frame["gap"]
+    out["止付缺时间"] = frame["stop_time_missing"]
+    out["预警未反馈"] = frame["feedback_missing"]
+    out["预警未签收"] = frame["sign_missing"]
+    out["记录完整率"] = frame["completeness"]
+    if mine:
+        out.insert(3, "本辖区", np.where(frame["bureau_id"].isin(mine), "★", ""))
+    return out
+
+
+def metric_columns(frame: pd.DataFrame, cfg: Config | None = None) -> pd.DataFrame:
+    """Each ranking metric as observed (the values behind the scores), Chinese headers."""
+    cfg = cfg or load_config()
+    out = pd.DataFrame({"分县局": frame["bureau_name"].astype(str)})
+    for name in frame.attrs.get("metrics", [it.metric for it in cfg.items]):
+        if name in frame:
+            label = YOY_LABEL + "(%)" if name == YOY else metrics.get(name).label
+            out[label] = frame[name]
+    return out

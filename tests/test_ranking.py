@@ -1,0 +1,276 @@
+"""分县局排名: hand-computed scores, fairness properties, settings, the fixture DB and the page."""
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from antifraud import funnel, measures, metrics, periods, ranking
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def phi(z):
+    return 0.5 * (1 + math.erf(z / math.sqrt(2)))
+
+
+def one_metric(metric="dissuasion_rate", k=10.0, **extra):
+    """A config with one metric and the shrinkage strength pinned to k."""
+    return ranking.load_config({"dimensions": {"prevention": {"label": "防范", "weight": 1}},
+                                "metrics": [{"dimension": "prevention", "metric": metric, "weight": 1}],
+                                "min_prior": k, "max_prior": k, "min_cases": 5, **extra})
+
+
+def tiny():
+    # A: 9 of 10 warnings dissuaded; B: 1 of 1 (lucky); C: 5 of 10
+    return pd.DataFrame({"bureau_name": ["A局", "B局", "C局"], "population": [1e5, 1e5, 1e5],
+                         "cases": [10, 1, 10], "warnings": [10, 1, 10], "dissuaded": [9, 1, 5]},
+                        index=pd.Index(["A", "B", "C"], name="bureau_id"))
+
+
+def test_hand_computed_ranking():
+    out = ranking.rank(tiny(), cfg=one_metric()).set_index("bureau_id")
+    # city rate 15/21; prior sd tau = sqrt(p(1-p)/(k+1)); weight n/(n+k)
+    p = 15 / 21
+    tau = math.sqrt(p * (1 - p) / 11)
+    shrunk = {"A": 0.5 * 0.9 + 0.5 * p, "B": 1 / 11 * 1.0 + 10 / 11 * p, "C": 0.5 * 0.5 + 0.5 * p}
+    for b, v in shrunk.items():
+        assert out.loc[b, "dissuasion_rate_shrunk"] == pytest.approx(v)
+        assert out.loc[b, "score"] == pytest.approx(round(100 * phi((v - p) / tau), 1), abs=0.05)
+    assert out.loc["A", "score"] == pytest.approx(75.2, abs=0.05)   # Φ(0.682)
+    assert out.loc["B", "score"] == pytest.approx(57.6, abs=0.05)   # Φ(0.191): 100% on one warning
+    assert out.loc["C", "score"] == pytest.approx(21.6, abs=0.05)   # Φ(-0.787)
+    assert list(out["rank"]) == [1, 2, 3]
+    assert out.loc["B", "dissuasion_rate"] == 1.0                    # shown as observed
+    assert bool(out.loc["B", "small_sample"]) and not bool(out.loc["A", "small_sample"])
+
+
+def test_equal_scores_share_the_better_rank():
+    frame = tiny()
+    frame.loc["C", ["warnings", "dissuaded"]] = [10, 9]              # C now equals A
+    frame.loc["B", "dissuaded"] = 0
+    out = ranking.rank(frame, cfg=one_metric()).set_index("bureau_id")
+    assert out.loc["A", "rank"] == 1 and out.loc["C", "rank"] == 1 and out.loc["B", "rank"] == 3
+
+
+def synthetic(seed=7, n=12):
+    rng = np.random.default_rng(seed)
+    pop = rng.integers(150_000, 900_000, n).astype(float)
+    cases = rng.poisson(pop / 1e4 * 0.6).astype(float)
+    loss = cases * 70_000.0
+    warnings = rng.poisson(pop / 1e4 * 3).astype(float) + 5
+    frame = pd.DataFrame({
+        "bureau_name": [f"局{i:02d}" for i in range(n)], "population": pop, "cases": cases,
+        "loss": loss, "intercepted": np.round(loss * rng.uniform(0.05, 0.4, n)),
+        "returned": np.round(loss * rng.uniform(0.0, 0.1, n)),
+        "solved": np.floor(cases * rng.uniform(0.1, 0.6, n)),
+        "stop_cases": np.floor(cases * 0.6), "warnings": warnings,
+        "dissuaded": np.floor(warnings * rng.uniform(0.85, 0.99, n)),
+        "overdue": np.floor(warnings * rng.uniform(0.0, 0.2, n)),
+        "victimized_after": np.floor(warnings * rng.uniform(0.0, 0.03, n)),
+        "feedback_missing": np.zeros(n), "signed_missing": np.zeros(n),
+        "arrests": rng.poisson(pop / 1e4 * 0.3).astype(float),
+        "gangs": rng.poisson(pop / 1e4 * 0.02).astype(float),
+        "dens": rng.poisson(pop / 1e4 * 0.02).astype(float)},
+        index=pd.Index([f"41{i:04d}" for i in range(n)], name="bureau_id"))
+    frame["fast_stop_den"] = frame["stop_cases"]
+    frame["fast_stop_n"] = np.floor(frame["stop_cases"] * rng.uniform(0.3, 0.8, n))
+    last = frame.copy()
+    last["cases"] = rng.poisson(pop / 1e4 * 0.6).astype(float)
+    return frame, last
+
+
+def with_lucky(frame, last):
+    """Add a bureau with one case that went perfectly (solved, all money stopped, fast)."""
+    row = {c: 0.0 for c in frame.columns if c != "bureau_name"}
+    row.update(bureau_name="幸运局", population=300_000.0, cases=1.0, loss=10_000.0, intercepted=10_000.0,
+               returned=10_000.0, solved=1.0, stop_cases=1.0, fast_stop_den=1.0, fast_stop_n=1.0,
+               warnings=1.0, dissuaded=1.0, arrests=3.0, gangs=1.0, dens=1.0)
+    frame = pd.concat([frame, pd.DataFrame([row], index=pd.Index(["419999"], name="bureau_id"))])
+    last = pd.concat([last, pd.DataFrame([{**row, "cases": 5.0}], index=pd.Index(["419999"], name="bureau_id"))])
+    return frame, last
+
+
+def test_one_lucky_case_is_not_ranked_first():
+    frame, last = with_lucky(*synthetic())
+    out = ranking.rank(frame, last, cfg=ranking.load_config()).set_index("bureau_id")
+    # every raw rate of 幸运局 is the best in the city, yet shrinkage keeps it off the top
+    assert out.loc["419999", "solved_rate"] == 1.0 and out.loc["419999", "fast_stop_rate"] == 1.0
+    assert out.loc["419999", "rank"] > 1
+    assert bool(out.loc["419999", "small_sample"])
+    assert out.loc["419999", "rank_high"] - out.loc["419999", "rank_low"] >= 3
+
+
+# (metric, measure moved, step in the good direction)
+BUMPS = [("arrests_per_10k", "arrests", 1), ("gangs_per_10k", "gangs", 1), ("dens_per_10k", "dens", 1),
+         ("solved_rate", "solved", 1), ("cases_per_10k", "cases", -1), ("dissuasion_rate", "dissuaded", 1),
+         ("overdue_rate", "overdue", -1), ("victimized_after_rate", "victimized_after", -1),
+         ("interception_rate", "intercepted", 5000), ("recovery_rate", "returned", 2000),
+         ("fast_stop_rate", "fast_stop_n", 1)]
+
+
+def _valid(frame):
+    return ((frame["solved"] <= frame["cases"]).all() and (frame["fast_stop_n"] <= frame["fast_stop_den"]).all()
+            and (frame["fast_stop_den"] <= frame["cases"]).all() and (frame["dissuaded"] <= frame["warnings"]).all()
+            and (frame["intercepted"] <= frame["loss"]).all() and (frame["returned"] <= frame["loss"]).all()
+            and (frame.drop(columns="bureau_name") >= 0).all().all())
+
+
+@pytest.mark.parametrize("seed", [7, 11])
+def test_improving_a_metric_never_lowers_the_score(seed):
+    frame, last = with_lucky(*synthetic(seed))
+    cfg = ranking.load_config()
+    base = ranking.score_table(frame, last, cfg=cfg)[0]
+    for bureau in frame.index:
+        for metric, measure, step in BUMPS:
+            better = frame.copy()
+            better.loc[bureau, measure] += step
+            if not _valid(better):
+                continue
+            after = ranking.score_table(better, last, cfg=cfg)[0]
+            assert after.loc[bureau, "score"] >= base.loc[bureau, "score"], (bureau, metric)
+
+
+def test_a_missing_field_never_improves_a_score():
+    frame, last = synthetic(3)
+    cfg = ranking.load_config()
+    base = ranking.score_table(frame, last, cfg=cfg)[0]
+    for bureau in frame.index:
+        # a stop time not recorded: the case leaves the fast-stop count and the both-times count
+        no_time = frame.copy()
+        if no_time.loc[bureau, "fast_stop_n"] > 0:
+            no_time.loc[bureau, ["fast_stop_n", "fast_stop_den"]] -= 1
+            assert ranking.score_table(no_time, last, cfg=cfg)[0].loc[bureau, "score"] <= base.loc[bureau, "score"]
+        # feedback not recorded for a dissuaded warning: it counts as overdue (rollup) and missing
+        no_fb = frame.copy()
+        no_fb.loc[bureau, ["feedback_missing", "overdue"]] += 1
+        assert ranking.score_table(no_fb, last, cfg=cfg)[0].loc[bureau, "score"] <= base.loc[bureau, "score"]
+
+
+SETTINGS_TAIL = """
+[ranking]
+min_cases = 5
+resamples = 50
+seed = 1
+[ranking.dimensions]
+strike = {{ label = "打击", weight = {strike} }}
+prevention = {{ label = "防范", weight = {prevention} }}
+[[ranking.metrics]]
+dimension = "strike"
+metric = "arrests_per_10k"
+weight = 1.0
+[[ranking.metrics]]
+dimension = "prevention"
+metric = "dissuasion_rate"
+weight = 1.0
+"""
+
+
+def test_weights_from_the_settings_file_change_the_order(tmp_path, monkeypatch):
+    # X: many arrests, poor dissuasion; Y: the reverse; Z: average on both
+    frame = pd.DataFrame({"bureau_name": ["X局", "Y局", "Z局"], "population": [5e5] * 3,
+                          "cases": [20.0] * 3, "arrests": [60.0, 10.0, 30.0],
+                          "warnings": [400.0] * 3, "dissuaded": [320.0, 396.0, 360.0]},
+                         index=pd.Index(["X", "Y", "Z"], name="bureau_id"))
+    base = (ROOT / "settings.toml").read_text(encoding="utf-8")
+    head = base[:base.index("[ranking]")] + base[base.index("[auth]"):]
+    orders = {}
+    for name, weights in {"strike": (1, 0), "prevention": (0, 1)}.items():
+        path = tmp_path / f"{name}.toml"
+        path.write_text(head + SETTINGS_TAIL.format(strike=weights[0], prevention=weights[1]), encoding="utf-8")
+        monkeypatch.setenv("ANTIFRAUD_SETTINGS", str(path))
+        out = ranking.rank(frame)
+        orders[name] = list(out["bureau_id"])
+    assert orders["strike"] == ["X", "Z", "Y"]
+    assert orders["prevention"] == ["Y", "Z", "X"]
+
+
+def test_interval_holds_the_rank_and_output_is_reproducible():
+    frame, last = with_lucky(*synthetic(5))
+    cfg = ranking.load_config()
+    one = ranking.rank(frame, last, prev=last, cfg=cfg)
+    two = ranking.rank(frame, last, prev=last, cfg=cfg)
+    pd.testing.assert_frame_equal(one, two)
+    assert (one["rank_low"] <= one["rank"]).all() and (one["rank"] <= one["rank_high"]).all()
+    assert one["rank"].is_monotonic_increasing and one["score"].is_monotonic_decreasing
+
+
+# ------------------------------------------------------------------ the fixture database
+
+W47 = periods.parse("2026-W47")
+
+
+def test_rank_period_on_fixture(use_fixture_db):
+    out = ranking.rank_period(W47).set_index("bureau_id")
+    assert len(out) == 15 and not out["provisional"].any() and not out.attrs["provisional"]
+    for field in ranking.JSON_FIELDS + ("score_strike", "score_prevention", "score_stop", "gap",
+                                        "small_sample", "cases_per_10k", "completeness"):
+        assert field in out.reset_index().columns
+    # C1,C2 in 红旗; C3,C5 in 牧野 (C5 lacks both stop times); C4 in 原阳 (no times; W5 unsigned, no feedback)
+    assert out.loc["410702", "cases"] == 2 and out.loc["410702", "cases_per_10k"] == pytest.approx(2 / 52)
+    assert out.loc["410711", "cases_without_stop_times"] == 1 and out.loc["410711", "stop_time_missing"] == 0
+    assert out.loc["410725", "feedback_missing"] == 1 and out.loc["410725", "sign_missing"] == 1
+    assert out.loc["410725", "completeness"] == pytest.approx(1 - 1 / 2)     # 0 stop cases + 2 warnings
+    # 原阳: W5 no feedback + W6 victimised -> 2/2 counted against it; fast stop counts over all cases
+    assert out.loc["410725", "victimized_after_rate"] == 1.0 and out.loc["410725", "fast_stop_rate"] == 0.0
+    assert out.loc["410702", "fast_stop_rate"] == pytest.approx(1 / 2)      # C1 fast, C2 60 min
+    assert out["small_sample"].all()                                        # no bureau has 5 cases
+    assert (out["rank_low"] <= out["rank"]).all() and (out["rank"] <= out["rank_high"]).all()
+    assert "劝阻成功率 0.00%，全市中位 50.00%" in out.loc["410725", "gap"]
+    assert out.loc["410725", "rank"] == 15
+    json.dumps(ranking.to_records(out.reset_index()), ensure_ascii=False)
+
+
+def test_rank_lists_every_bureau_under_a_district_filter(use_fixture_db):
+    f = measures.Filters(bureaus=("410711",), types=("刷单返利",))
+    out = ranking.rank_period(W47, f).set_index("bureau_id")
+    assert len(out) == 15
+    assert out.loc["410711", "cases"] == 1 and out.loc["410702", "cases"] == 1   # C3; C1 (刷单返利 only)
+
+
+def test_provisional_week_is_marked(use_fixture_db):
+    out = ranking.rank_period(periods.parse("2099-W01"))
+    assert out["provisional"].all() and out.attrs["provisional"]
+
+
+def test_28d_and_ytd(use_fixture_db):
+    d28 = ranking.rank_28d(W47).set_index("bureau_id")          # 10-26..11-22: C1..C7
+    assert d28["cases"].sum() == 7 and d28.attrs["start"] == "2026-10-26"
+    ytd = ranking.rank_ytd(W47).set_index("bureau_id")          # + C9
+    assert ytd["cases"].sum() == 8 and ytd.loc["410711", "cases"] == 3
+    assert ytd["rank_change"].notna().all()                     # against YTD to the end of W46
+
+
+def test_funnel_limits_and_outliers():
+    # city rate 0.5: for 2 trials the 95% limits are 0..1; 0 of 100 lies beyond 99.8%
+    lim = funnel.limits(0.5, "binomial", 100)
+    row = lim[lim["n"] == 2].iloc[0]
+    assert row["lo_95%"] == 0 and row["hi_95%"] == 1
+    frame = pd.DataFrame({"bureau_name": ["甲", "乙", "丙"], "warnings": [100.0, 100.0, 2.0],
+                          "dissuaded": [0.0, 98.0, 2.0], "population": [1e5] * 3},
+                         index=pd.Index(["1", "2", "3"], name="bureau_id"))
+    pts, city, model = funnel.points(frame, "dissuasion_rate")
+    assert city == pytest.approx(100 / 202) and model == "binomial"
+    assert list(pts["outside"]) == ["99.8%", "99.8%", ""]
+    fig = funnel.figure(frame, "dissuasion_rate")
+    assert len(fig.data) == 5
+
+
+def test_page_renders_on_fixture(fixture_db, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+    monkeypatch.setenv("ANTIFRAUD_DB", str(fixture_db))
+    at = AppTest.from_file(str(ROOT / "pages" / "bureaus.py"), default_timeout=60)
+    at.query_params["week"] = "2026-W47"
+    at.query_params["district"] = "牧野区"
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 15 and "排名区间" in table.columns and "差距（与全市中位比）" in table.columns
+    assert table.loc[table["分县局"] == "牧野分局", "本辖区"].iloc[0] == "★"
+    at.radio(key="rank_window").set_value("年初以来").run()
+    assert not at.exception
+    at.selectbox(key="funnel_metric").set_value("cases_per_10k").run()
+    assert not at.exception and len(at.dataframe) >= 2
