@@ -1,0 +1,46 @@
+"""诈骗类型: the type mix vs the last four weeks and last year, rising types, loss and victims per type."""
+import streamlit as st
+
+import queries
+from antifraud import charts, config, ui
+from antifraud.periods import Period
+from antifraud.views import types as views
+
+ctx = ui.frame("诈骗类型")
+period = ctx.period
+
+b_start, b_end = views.baseline_window(period)
+baseline = Period("range", "last4", b_start, b_end)
+now = queries.run("type_totals", **ctx.params())
+mixed = views.mix(now, queries.run("type_totals", **ctx.params(baseline)),
+                  queries.run("type_totals", **ctx.params(period.last_year())), period.days)
+order = mixed.fraud_type.tolist()
+
+a, b = st.columns([3, 2])
+with a:
+    ui.chart(charts.grouped(views.shares_for_chart(mixed), "fraud_type",
+                            {"now": period.label, "baseline": "前4周", "last_year": "去年同期"},
+                            f"诈骗类型构成：{period.label}与前4周、去年同期（占发案%）", "%", text_format=None,
+                            height=420),
+             "各窗口内该类型发案占全部发案的比例。" + ui.definition("cases"), key="mix")
+with b:
+    ui.table(views.rising(mixed, int(config.setting("hotspots.min_cases", 3))), f"上升类型_{period.key}",
+             title="明显上升的类型",
+             caption="本期发案与前4周水平（按本期天数折算）比较，泊松 z ≥ 2 且至少3起。")
+    loss = mixed[["fraud_type", "loss"]].assign(loss=lambda f: f.loss / 10000)
+    ui.chart(charts.bars(loss, "fraud_type", "loss", f"各类型损失金额（{period.label}，万元）", "万元",
+                         text_format="{:,.2f}", height=300), ui.definition("loss", "avg_loss"), key="loss")
+
+profile = queries.run("victim_profile", **ctx.params())
+c, d = st.columns([3, 2])
+with c:
+    ui.chart(charts.heatmap(views.age_matrix(profile, order), f"各类型受害人年龄段（{period.label}，起）"),
+             "年龄只按年龄段保存（<18、18-29、30-44、45-59、60+），不含任何个人信息。", key="age")
+with d:
+    g = views.gender_shares(profile, order)
+    ui.chart(charts.stacked(g, "fraud_type", {c: c for c in g.columns if c != "fraud_type"},
+                            f"各类型受害人性别构成（{period.label}，%）", "%", horizontal=True),
+             "各类型案件中男、女受害人占比。", key="gender")
+
+ui.table(views.mix_table(mixed), f"诈骗类型_{period.key}", title="各类型发案、占比与损失",
+         caption="前4周占比按本期长度折算后的发案计算。" + ui.definition("avg_loss"))
