@@ -18,6 +18,8 @@ from antifraud import config, headlines, hotspots, measures, metrics, periods, r
 from antifraud import units as units_mod
 from antifraud.measures import Filters
 from antifraud.periods import Period
+from antifraud.views import areas as area_views
+from antifraud.views import warnings as warning_views
 from antifraud.views.overview import type_shift
 
 # Labels of the non-metric columns of the briefing's tables (metric columns take the catalogue's).
@@ -83,6 +85,7 @@ class Briefing:
     bureaus: pd.DataFrame = field(default_factory=pd.DataFrame)      # measures per bureau (yuan)
     interception: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    overdue: pd.DataFrame = field(default_factory=pd.DataFrame)               # overdue_warnings rows
     types: pd.DataFrame = field(default_factory=pd.DataFrame)
     ranking: pd.DataFrame = field(default_factory=pd.DataFrame)
     ranking_28d: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -214,9 +217,14 @@ def interception_table(bureaus: pd.DataFrame) -> pd.DataFrame:
                            na_position="last").reset_index(drop=True)
 
 
-def warnings_table(bureaus: pd.DataFrame, period: Period, filters: Filters) -> pd.DataFrame:
-    levels = queries.run("overdue_by_level", **_params(period.start, period.end, filters))
-    high = levels[levels.level == "高"].groupby("bureau_id")["overdue"].sum()
+def overdue_warnings(period: Period, filters: Filters) -> pd.DataFrame:
+    """The 预警劝阻 page's overdue list (`overdue_warnings`, the centre's time limits)."""
+    return queries.run("overdue_warnings", **_params(period.start, period.end, filters),
+                       **warning_views.limits())
+
+
+def warnings_table(bureaus: pd.DataFrame, overdue: pd.DataFrame) -> pd.DataFrame:
+    high = overdue[overdue.level == "高"].groupby("bureau_id")["warning_id"].count()
     out = bureaus[["bureau_id", "bureau_name", "warnings", "dissuaded", "dissuasion_rate", "overdue",
                    "overdue_rate", "victimized_after", "victimized_after_rate",
                    "median_sign_minutes"]].copy()
@@ -255,45 +263,46 @@ def types_table(totals: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return out.sort_values(["cases", "loss", "fraud_type"], ascending=[False, False, True])[cols].reset_index(drop=True)
 
 
-def place_weeks(period: Period, filters: Filters) -> pd.DataFrame:
-    """`area_weekly_places` (the 高发区域 page's query) from far enough back for the baselines."""
-    back = max(int(config.setting("hotspots.baseline_weeks", 4)),
-               int(config.setting("hotspots.rising_weeks", 3)) + 4) + 1
-    first = periods.week_of(period.start).start - dt.timedelta(days=7 * back)
-    return queries.run("area_weekly_places", start=first, end=period.end_exclusive, **filters.params())
-
-
-def hotspot_week(period: Period) -> Period:
-    """The week whose hot spots a briefing names: the period itself, or a month's last full week."""
-    week = periods.week_of(period.end)
-    return week if week.end <= period.end else week.prev()
+def place_weeks(period: Period) -> tuple[dt.date, dt.date]:
+    """The weeks the 高发区域 page reads from `area_weekly_places` (baselines and runs included)."""
+    lookback = max(int(config.setting("hotspots.baseline_weeks", 4)),
+                   int(config.setting("hotspots.rising_weeks", 3)) + 4)
+    return area_views.places_window(period, lookback)
 
 
 def areas_table(places: pd.DataFrame, period: Period) -> pd.DataFrame:
     """Busiest stations: `hotspots.top_places`, as the 高发区域 page lists them."""
-    top = hotspots.top_places(places, period.start, period.end, level="station")
+    n = int(config.setting("hotspots.top_n", 10))
+    top = hotspots.top_places(places, period.start, period.end, level="station", n=n)
     top = top.rename(columns={"place": "station"})
     return top.merge(_names()[["bureau_id", "bureau_name"]], on="bureau_id", how="left")[
         ["bureau_id", "bureau_name", "station", "cases", "baseline", "change_pct"]]
 
 
 def hotspots_table(places: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """Emerging hot spots (`hotspots.emerging`) of the period's (last) week, with their main station."""
-    week = hotspot_week(period)
-    found = hotspots.emerging(places, week.start)
-    cols = ["bureau_id", "bureau_name", "township", "station", "cases", "baseline", "run", "z", "reason"]
+    """Emerging hot spots of the period's (last) week, as the 高发区域 page finds them: by
+    township, or by station when no township qualifies. Each row names its township and
+    the station with most cases there that week."""
+    week = area_views.hot_week(period)
+    found = hotspots.emerging(places, week.start, level="township")
+    if found.empty:
+        found = hotspots.emerging(places, week.start, level="station")
+    cols = ["bureau_id", "bureau_name", "township", "station", "level", "cases", "baseline", "run", "z",
+            "reason"]
     if found.empty:
         return pd.DataFrame(columns=cols)
     found = found.merge(_names()[["bureau_id", "bureau_name"]], on="bureau_id", how="left")
-    found["township"] = found["place"]
     this = places.copy()
     this["week_start"] = pd.to_datetime(this["week_start"]).dt.date
-    this = this[this.week_start == week.start]
-    this["township"] = this["township"].fillna("（未注明）")
-    main = (this.groupby(["bureau_id", "township", "station"], dropna=False)["cases"].sum()
-            .reset_index().sort_values(["cases", "station"], ascending=[False, True])
-            .drop_duplicates(["bureau_id", "township"]))
-    found = found.merge(main[["bureau_id", "township", "station"]], on=["bureau_id", "township"], how="left")
+    this = this[this.week_start == week.start].copy()
+    for c in ("township", "station"):
+        this[c] = this[c].fillna("（未注明）").astype(str)
+    level = found["level"].iloc[0]
+    other = "station" if level == "township" else "township"
+    found[level] = found["place"]
+    main = (this.groupby(["bureau_id", level, other])["cases"].sum().reset_index()
+            .sort_values(["cases", other], ascending=[False, True]).drop_duplicates(["bureau_id", level]))
+    found = found.merge(main[["bureau_id", level, other]], on=["bureau_id", level], how="left")
     return found[cols].reset_index(drop=True)
 
 
@@ -337,9 +346,9 @@ def alert_lines(b: Briefing) -> list[str]:
             note = getattr(r, "note", None) or getattr(r, "reason", None)
             out.append(f"新出现热点：{place}" + (f"，{note}" if note else f"，本期{int(r.cases)}起"))
     if len(b.warnings) and b.warnings["overdue_high"].sum() > 0:
-        w = b.warnings.sort_values("overdue_high", ascending=False)
+        w = b.warnings.sort_values(["overdue_high", "bureau_id"], ascending=[False, True])
         top = w.iloc[0]
-        out.append(f"高级别预警超期{int(w.overdue_high.sum())}条，其中{top.bureau_name}{int(top.overdue_high)}条")
+        out.append(f"高级别预警超期{int(w.overdue_high.sum())}条，最多的是{top.bureau_name}（{int(top.overdue_high)}条）")
     victims = b.kpis["victimized_after_rate"]
     if b.kpis["warnings"]["value"] and victims["value"]:
         n = int(round(victims["value"] * b.kpis["warnings"]["value"]))
@@ -365,10 +374,12 @@ def build(period: Period, filters: Filters = Filters(), with_revisions: bool = T
                  provisional=not period.is_complete(as_of, last_import), no_data=no_data, kpis=kpis)
     b.bureaus = per_bureau(period, filters)
     b.interception = interception_table(b.bureaus)
-    b.warnings = warnings_table(b.bureaus, period, filters)
+    b.overdue = overdue_warnings(period, filters)
+    b.warnings = warnings_table(b.bureaus, b.overdue)
     totals = type_totals(period, filters)
     b.types = types_table(totals)
-    places = place_weeks(period, filters)
+    first, end = place_weeks(period)
+    places = queries.run("area_weekly_places", start=first, end=end, **filters.params())
     b.areas = areas_table(places, period)
     b.hotspots = hotspots_table(places, period)
     for key, frame in ranking_tables(period, filters).items():
@@ -422,6 +433,7 @@ def to_json(b: Briefing) -> dict:
                  "alerts": list(b.alerts), "headlines": list(b.headlines),
                  "areas": records(b.areas), "interception": records(b.interception),
                  "warnings_by_bureau": records(b.warnings), "fraud_types": records(b.types),
+                 "overdue_warnings": records(b.overdue),
                  "revisions": records(b.revisions),
                  "generated_at": b.generated_at.isoformat(timespec="seconds"),
                  "marking": str(config.setting("marking.text", "") or "")}

@@ -13,6 +13,7 @@ from antifraud import config, metrics, stats
 from antifraud.briefing import Briefing, column_kind, column_label
 
 KPI_ORDER = [m.name for m in metrics.CATALOGUE]
+MAX_LIST_ROWS = 30
 AREA_HEADERS = {"baseline": "基线(前几周均值)", "change_pct": "较基线(%)"}
 
 
@@ -135,12 +136,19 @@ def render(b: Briefing) -> str:
                   headers={"cases": "本周发案" if b.kind == "week" else "末周发案"}))
 
     add("## 三、止付冻结\n")
-    add(table(b.interception, ["bureau_name", "cases", "loss", "stopped", "frozen", "interception_rate",
+    add(table(_active(b.interception, "cases", "stopped", "frozen"), ["bureau_name", "cases", "loss", "stopped", "frozen", "interception_rate",
                                "fast_stop_rate", "returned", "recovery_rate"]))
 
     add("## 四、预警劝阻\n")
-    add(table(b.warnings, ["bureau_name", "warnings", "dissuaded", "dissuasion_rate", "overdue",
+    add(table(_active(b.warnings, "warnings", "overdue"), ["bureau_name", "warnings", "dissuaded", "dissuasion_rate", "overdue",
                            "overdue_high", "overdue_rate", "victimized_after", "median_sign_minutes"]))
+
+    high = overdue_list(b, level="高")
+    if len(high):
+        add(f"\n**高级别超期预警（{len(high)}条）**\n")
+        add(table(high.head(MAX_LIST_ROWS), list(high.columns)))
+        if len(high) > MAX_LIST_ROWS:
+            add(f"（另有{len(high) - MAX_LIST_ROWS}条，见 xlsx 的“超期预警”表。）\n")
 
     add("## 五、诈骗类型变化\n")
     add(table(b.types, ["fraud_type", "cases", "share", "cases_prev", "change_pct", "cases_last_year",
@@ -193,3 +201,22 @@ def _revisions(b: Briefing, add) -> None:
         f = metrics.BY_NAME[r.metric].format
         lines.append(f"| {r.period} | {r.label} | {f(r.issued)} | {f(r.current)} | {r.issued_at or '—'} |")
     add("\n".join(lines) + "\n")
+
+
+def overdue_list(b: Briefing, level: str | None = None) -> pd.DataFrame:
+    """The 预警劝阻 page's overdue table (same builder), optionally one level only."""
+    from antifraud.views import warnings as warning_views
+    import queries
+    table_ = warning_views.overdue_table(b.overdue, queries.run("units"))
+    if level is not None and len(table_):
+        table_ = table_[table_["级别"] == level].drop(columns=["级别"])
+    return table_.reset_index(drop=True)
+
+
+def _active(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Paper has no room for rows of zeros: bureaus with nothing in `columns` are left out
+    (the xlsx keeps every bureau)."""
+    if frame.empty:
+        return frame
+    keep = (frame[list(columns)].fillna(0).astype(float) != 0).any(axis=1)
+    return frame[keep]

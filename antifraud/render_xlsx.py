@@ -10,7 +10,7 @@ import pandas as pd
 
 from antifraud import config, exports, metrics, stats
 from antifraud.briefing import Briefing, column_kind, column_label
-from antifraud.render_md import AREA_HEADERS
+from antifraud.render_md import AREA_HEADERS, overdue_list
 
 
 def summary(frame: pd.DataFrame, columns: list[str], headers: dict | None = None,
@@ -90,6 +90,7 @@ def render(b: Briefing) -> bytes:
                                             "overdue", "overdue_high", "overdue_rate", "victimized_after",
                                             "victimized_after_rate", "median_sign_minutes"])
         book.add_table("预警劝阻", frame, title=title, kinds=kinds)
+        book.add_table("超期预警", overdue_list(b), title=title + "（超期预警清单）")
         frame, kinds = summary(b.types, ["fraud_type", "cases", "share", "cases_prev", "change_pct",
                                          "cases_last_year", "yoy_pct", "z", "loss"],
                                headers={"cases_prev": f"{b.prev_label}发案"})
