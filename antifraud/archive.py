@@ -144,12 +144,28 @@ def revisions(period: Period, filters: Filters = Filters(), current: dict | None
     return pd.DataFrame(rows, columns=REVISION_COLUMNS)
 
 
-def briefing_revisions(b) -> pd.DataFrame:
-    """The 修订 section: the previous period against its issued briefing (from this briefing's
-    own comparison column, so no second computation), then this period if issued before."""
-    prev_key = "prev_week" if b.period.kind == "week" else "prev_month"
-    prev_values = {name: row[prev_key] for name, row in b.kpis.items()}
-    now_values = {name: row["value"] for name, row in b.kpis.items()}
-    parts = [revisions(b.period.prev(), b.filters, prev_values), revisions(b.period, b.filters, now_values)]
+def period_revisions(period: Period, filters: Filters, kpis: dict, db: Path | None = None) -> pd.DataFrame:
+    """What changed since issue, for a page or briefing that already holds this period's `kpis`
+    (measures.kpis): the previous period against its issued briefing (from the kpis' own
+    comparison column, so nothing is recomputed), then this period if it was issued before."""
+    prev_key = "prev_week" if period.kind == "week" else "prev_month"
+    prev_values = {name: row[prev_key] for name, row in kpis.items()}
+    now_values = {name: row["value"] for name, row in kpis.items()}
+    parts = [revisions(period.prev(), filters, prev_values, db), revisions(period, filters, now_values, db)]
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=REVISION_COLUMNS)
+
+
+def briefing_revisions(b) -> pd.DataFrame:
+    """The briefing's 修订 section."""
+    return period_revisions(b.period, b.filters, b.kpis)
+
+
+def revision_sentences(frame: pd.DataFrame) -> list[str]:
+    """One line per revised metric, for a page: 「2026-W47 发案数：发布时5起，现为6起（2026-11-24 09:00发布）」."""
+    out = []
+    for r in frame.itertuples(index=False):
+        f = metrics.BY_NAME[r.metric].format
+        when = str(r.issued_at or "").replace("T", " ")[:16]
+        out.append(f"{r.period} {r.label}：发布时{f(r.issued)}，现为{f(r.current)}" + (f"（{when}发布）" if when else ""))
+    return out

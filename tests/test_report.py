@@ -300,6 +300,11 @@ def test_archive_and_revisions(own_db, capsysbinary):
     rc, out, _ = run_cli(capsysbinary, "--db", str(own_db), "--week", "2026-W47", "--format", "json")
     assert any(r["metric"] == "cases" and r["issued"] == 5 for r in json.loads(out)["revisions"])
     assert archive.first_issued(W47)["kpis"]["cases"]["value"] == 5
+    # what the overview page calls with the kpis it already holds
+    w48 = periods.parse("2026-W48")
+    page = archive.period_revisions(w48, Filters(), measures.kpis(measures.window_totals(w48), "week"))
+    assert page.set_index("metric").loc["cases", "current"] == 6
+    assert any(line.startswith("2026-W47 发案数：发布时5起，现为6起") for line in archive.revision_sentences(page))
 
 
 def test_archive_scope_is_per_filter(own_db):
