@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
 import re
 import shutil
@@ -28,6 +29,14 @@ from antifraud import config
 
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text(encoding="utf-8")
 ROLLUPS = (Path(__file__).parent / "rollups.sql").read_text(encoding="utf-8")
+
+DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+DISK_FULL_TEXT = tuple(os.strerror(e).lower() for e in DISK_FULL)
+
+
+class DiskFullError(config.UsageError):
+    """The import ran out of disk (or of the file-size limit); the live file is untouched."""
+
 
 KEYS = {"cases": ["case_id"], "warnings": ["warning_id"], "strikes": ["bureau_id", "date"]}
 TIME_COLUMN = {"cases": "reported_at", "warnings": "issued_at", "strikes": "date"}
@@ -140,6 +149,13 @@ def already_loaded(db: Path, sha256: str, kind: str) -> bool:
         con.close()
 
 
+def _is_disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+        return True
+    # DuckDB reports a failed write as IOException text carrying the OS's strerror
+    return isinstance(exc, duckdb.Error) and any(t in str(exc).lower() for t in DISK_FULL_TEXT)
+
+
 @contextlib.contextmanager
 def _writer_turn(db: Path):
     try:
@@ -173,10 +189,15 @@ def apply(db: Path, batches: list[Batch], units: pd.DataFrame, stations: pd.Data
     """Apply every batch in one atomic swap (all or nothing)."""
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
-    with _writer_turn(db) as exclusive:
-        if exclusive:
-            _remove_stale_copies(db)
-        _apply_unlocked(db, batches, units, stations, units_source)
+    try:
+        with _writer_turn(db) as exclusive:
+            if exclusive:
+                _remove_stale_copies(db)
+            _apply_unlocked(db, batches, units, stations, units_source)
+    except (OSError, duckdb.Error) as exc:
+        if _is_disk_full(exc):
+            raise DiskFullError(f"磁盘空间不足，导入未完成，原数据库未改动（{db.parent}）") from exc
+        raise
 
 
 def _apply_unlocked(db: Path, batches: list[Batch], units: pd.DataFrame, stations: pd.DataFrame,
