@@ -1,4 +1,6 @@
-"""Funnel plot: each bureau's rate against its denominator, with 95% and 99.8% limits.
+"""Figures of the ranking page: the funnel plot and the rank ranges.
+
+Funnel plot: each bureau's rate against its denominator, with 95% and 99.8% limits.
 
 A bureau outside the funnel differs from the city by more than chance at its volume,
 without a league table. Limits are exact binomial (rates) or Poisson (per-10k) quantiles
@@ -114,4 +116,23 @@ def figure(measures: pd.DataFrame, metric: str, title: str | None = None) -> go.
         hovertemplate="%{text}<br>" + m.label + " %{customdata[0]}<br>" + axis_label(metric)
                       + " %{x:,.1f}<br>%{customdata[1]}<extra></extra>"))
     fig.update_xaxes(type="log" if pts["denominator"].max() / max(pts["denominator"].min(), 1e-9) > 20 else "linear")
+    return fig
+
+
+def rank_ranges(frame: pd.DataFrame, title: str = "排名区间（重叠即不可区分）") -> go.Figure:
+    """One bar per bureau from rank_low to rank_high, the rank as a dot; best at the top."""
+    data = frame.sort_values(["rank", "bureau_id"])
+    names = data["bureau_name"].astype(str) + np.where(data["small_sample"], "（样本不足）", "")
+    fig = go.Figure()
+    fig.update_layout(title=title, height=max(320, 28 * len(data) + 90), xaxis_title="名次",
+                      showlegend=False)
+    charts.apply_theme(fig)
+    fig.add_trace(go.Bar(y=names, x=data["rank_high"] - data["rank_low"] + 0.6, base=data["rank_low"] - 0.3,
+                         orientation="h", marker=dict(color=charts.BEFORE),
+                         customdata=np.stack([data["rank_low"], data["rank_high"]], axis=1),
+                         hovertemplate="%{y}: 第%{customdata[0]}–%{customdata[1]}名<extra></extra>"))
+    fig.add_trace(go.Scatter(y=names, x=data["rank"], mode="markers", marker=dict(color=charts.NOW, size=10),
+                             hovertemplate="%{y}: 第%{x}名<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(range=[0.4, len(data) + 0.6], dtick=1)
     return fig

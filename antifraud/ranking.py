@@ -495,6 +495,14 @@ def rank_ytd(period: Period | str, filters: measures.Filters | None = None,
                        provisional=is_provisional(p))
 
 
+def report_sections(period: Period | str, filters: measures.Filters | None = None) -> dict[str, list[dict]]:
+    """The report JSON's `ranking`, `ranking_28d` and `ranking_ytd` lists."""
+    cfg = load_config()
+    return {"ranking": to_records(rank_period(period, filters, cfg)),
+            "ranking_28d": to_records(rank_28d(period, filters, cfg)),
+            "ranking_ytd": to_records(rank_ytd(period, filters, cfg))}
+
+
 JSON_FIELDS = ("bureau_id", "bureau_name", "rank", "score", "rank_change", "rank_low", "rank_high")
 
 

@@ -37,6 +37,8 @@ ui.table(ranking.screen_table(frame, cfg, ctx.filters.bureaus), f"分县局排�
          height=min(38 * (len(frame) + 1) + 4, 620))
 
 if not ctx.wall:
+    ui.chart(funnel.rank_ranges(frame), "条为排名区间（计数重抽样的中间"
+             f"{cfg.interval:.0%}），点为本期名次；区间重叠的分县局之间差异不可靠。", key="rank_ranges")
     notes = [f"{metrics.get(n).label}：{note}" for n, note in ranking.FAIR_NOTES.items()
              if n in frame.attrs.get("metrics", [])]
     dropped = [n for n in frame.attrs.get("dropped", [])]

@@ -274,3 +274,21 @@ def test_page_renders_on_fixture(fixture_db, monkeypatch):
     assert not at.exception
     at.selectbox(key="funnel_metric").set_value("cases_per_10k").run()
     assert not at.exception and len(at.dataframe) >= 2
+
+
+def test_month_ranking_and_report_sections(use_fixture_db):
+    out = ranking.rank_period("2026-11").set_index("bureau_id")
+    assert out.attrs["start"] == "2026-11-01" and out.attrs["end"] == "2026-11-30"
+    assert out["cases"].sum() == 7                               # C1..C7
+    sections = ranking.report_sections(W47)
+    assert set(sections) == {"ranking", "ranking_28d", "ranking_ytd"}
+    row = sections["ranking"][0]
+    assert isinstance(row["rank"], int) and isinstance(row["small_sample"], bool)
+    assert all(not k.endswith("_shrunk") for k in row)
+
+
+def test_rank_range_figure():
+    frame, last = with_lucky(*synthetic(5))
+    out = ranking.rank(frame, last, cfg=ranking.load_config())
+    fig = funnel.rank_ranges(out)
+    assert list(fig.data[1].x) == list(out["rank"])
