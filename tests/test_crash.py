@@ -253,3 +253,35 @@ def test_full_disk_through_the_ingest_command(state_a, tmp_path):
     assert any(DISK_FULL_TEXT in line for line in lines) and "Traceback" not in done.stderr
     assert db.read_bytes() == before
     assert leftovers(db) == []
+
+
+@pytest.mark.skipif(not _ingest_cli_exists(), reason="antifraud ingest is not there yet")
+def test_kill_9_of_the_ingest_command(state_a, tmp_path):
+    """The same through the real command: `python -m antifraud ingest B.csv --db …` killed."""
+    db = state_a
+    extract = tmp_path / "cases-state-B.csv"
+    b_batch().frame.to_csv(extract, index=False, encoding="utf-8")
+    command = [sys.executable, "-m", "antifraud", "ingest", str(extract), "--db", str(db)]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    duration = time.perf_counter() - started
+    assert done.returncode == 0, done.stderr
+    assert whole(db) == STATE_B
+    reset_to_a(db)
+
+    rng = random.Random(SEED + 1)
+    rounds, outcome = 5, {"old": 0, "new": 0}
+    for _ in range(rounds):
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # most of a short command is interpreter start-up; aim the kills at its second half
+        time.sleep(rng.uniform(0.5, 1.1) * duration)
+        proc.kill()
+        proc.wait(60)
+        state = whole(db)
+        assert state in (STATE_A, STATE_B), state
+        outcome["old" if state == STATE_A else "new"] += 1
+        reset_to_a(db)
+        assert leftovers(db) == []
+    assert not (db.parent / "rejects").exists() or not any((db.parent / "rejects").iterdir())
+    print(f"\n[crash] kill -9 of `ingest` rounds={rounds} (command ≈{duration:.1f}s): "
+          f"old database kept {outcome['old']}, swap already done {outcome['new']}")
