@@ -25,6 +25,9 @@ from antifraud import config, metrics
 # Full-width look-alikes too: some spreadsheet imports fold them to ASCII.
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+# A signed plain number or percentage ("-12.5%", "+3") is read as a number, never as a
+# formula, so it is left as it is; "-2+3" or "-A1" is not a plain number and is neutralised.
+_SIGNED_NUMBER = re.compile(r"^[+\-]\d[\d,]*(\.\d+)?%?$")
 
 # xlsx number formats by kind. `wan`: the value is already in 万元.
 NUMBER_FORMATS = {
@@ -40,7 +43,7 @@ def marking_text() -> str:
 
 def neutralise(value):
     """Make a text cell inert in a spreadsheet; anything else is returned unchanged."""
-    if isinstance(value, str) and value and value.startswith(_DANGEROUS):
+    if isinstance(value, str) and value and value.startswith(_DANGEROUS) and not _SIGNED_NUMBER.match(value):
         return "'" + value
     return value
 

@@ -6,6 +6,7 @@ marks: * |z| ≥ 2 (显著), ** |z| ≥ 3 (异常); ▲/▼ give the direction o
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
@@ -30,9 +31,14 @@ def _cell(value, kind: str | None = None) -> str:
         return pct(value)
     if kind in ("z", "score"):
         return f"{float(value):.1f}" if kind == "score" else f"{float(value):+.2f}"
-    text = str(value)
-    # a table cell must stay one cell: pipes and line breaks would break the layout
-    return text.replace("|", "｜").replace("\r", " ").replace("\n", " ")
+    return text(value)
+
+
+def text(value) -> str:
+    """Text from the data, inert in Markdown: one line, and no markup or raw HTML of its own
+    (a station named `<img onerror=…>` must not become HTML when the md is converted)."""
+    one_line = str(value).replace("\r", " ").replace("\n", " ")
+    return re.sub(r"([\\`*_\[\]<>|~#])", r"\\\1", one_line)
 
 
 def pct(value) -> str:
@@ -118,7 +124,7 @@ def render(b: Briefing) -> str:
 
     add("## 一、总体态势\n")
     for s in b.headlines:
-        add(f"> {s}\n")
+        add(f"> {text(s)}\n")
     add(kpi_table(b))
     add("注：▲上升 ▼下降；* 变化显著（|z|≥2），** 异常（|z|≥3）；金额单位万元。"
         "计数用泊松方差稳定检验，比率用两比例检验，金额不做检验。\n")
@@ -163,7 +169,7 @@ def render(b: Briefing) -> str:
             _ranking(frame, add, mine, gaps=False)
 
     add("## 七、预警提示\n")
-    add("\n".join(f"- {a}" for a in b.alerts) + "\n" if b.alerts else "本期无显著异常。\n")
+    add("\n".join(f"- {text(a)}" for a in b.alerts) + "\n" if b.alerts else "本期无显著异常。\n")
     _revisions(b, add)
     if marking:
         add(f"\n---\n**{marking}**\n")
@@ -184,7 +190,7 @@ def _ranking(frame: pd.DataFrame, add, mine: set, gaps: bool = True) -> None:
     add(table(shown, cols, headers={"rank_range": "名次区间"}, bold_ids=mine))
     if gaps and "gap" in frame:
         rows = frame[frame.bureau_id.isin(mine)] if mine else frame
-        lines = [f"- {r.bureau_name}：{r.gap}" for r in rows.itertuples(index=False)
+        lines = [f"- {text(r.bureau_name)}：{text(r.gap)}" for r in rows.itertuples(index=False)
                  if isinstance(r.gap, str) and r.gap.strip()]
         if lines:
             add("\n**差距**\n")

@@ -18,6 +18,9 @@ def test_neutralise_rules():
     assert exports.neutralise("") == ""
     assert exports.neutralise(-12.5) == -12.5          # numbers stay numbers
     assert exports.neutralise(None) is None
+    assert exports.neutralise("-12.5%") == "-12.5%" and exports.neutralise("+80%") == "+80%"   # plain numbers
+    assert exports.neutralise("-1,234.5") == "-1,234.5"
+    assert exports.neutralise("-2+3").startswith("'") and exports.neutralise("-A1").startswith("'")
 
 
 def test_csv_bom_and_inert_cells():

@@ -6,6 +6,7 @@ Expected numbers are the hand-computed fixture figures of tests/test_metrics.py.
 import datetime as dt
 import io
 import json
+import re
 import shutil
 import zipfile
 
@@ -222,6 +223,7 @@ def hostile_db(tmp_path_factory):
     cases = conftest.read_fixture("cases")
     cases.loc[cases.case_id == "C4", "station"] = HOSTILE
     cases.loc[cases.case_id == "C4", "township"] = "+cmd|' /C calc'!A0"
+    cases.loc[cases.case_id == "C5", "station"] = "<img src=x onerror=alert(1)>"
     batches = [store.Batch("cases", cases, "cases.csv", "hostile-cases", rows_read=len(cases))]
     for kind in ("warnings", "strikes"):
         frame = conftest.read_fixture(kind)
@@ -251,6 +253,10 @@ def test_hostile_station_name_is_inert_in_xlsx_and_csv(hostile_db, tmp_path, cap
     finally:
         queries.use_database(None)
     assert HOSTILE in set(b.areas.station)
+    from antifraud import render_md
+    md = render_md.render(b)
+    assert "\\<img src=x onerror=alert(1)\\>" in md                 # shown as text …
+    assert re.search(r"(?<!\\)<img", md) is None                       # … never raw HTML
     text = exports.csv_bytes(b.areas).decode("utf-8-sig")
     assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
     back = pd.read_csv(io.StringIO(text))
