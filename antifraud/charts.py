@@ -96,8 +96,9 @@ def bars(frame, x: str, y: str, title: str, unit: str = "", horizontal: bool = T
 
 
 def stacked(frame, x: str, series: dict[str, str], title: str, unit: str = "",
-            horizontal: bool = False, height: int | None = None) -> go.Figure:
-    """Stacked bars: `series` maps column -> legend name."""
+            horizontal: bool = False, height: int | None = None,
+            overlay: dict[str, str] | None = None) -> go.Figure:
+    """Stacked bars: `series` maps column -> legend name; `overlay` columns drawn as markers on top."""
     n = len(frame)
     fig = _fig(title, height or (max(280, 28 * n + 100) if horizontal else 360))
     for i, (col, name) in enumerate(series.items()):
@@ -106,7 +107,13 @@ def stacked(frame, x: str, series: dict[str, str], title: str, unit: str = "",
                         marker_color=PALETTE[i % len(PALETTE)])
         else:
             fig.add_bar(x=frame[x], y=frame[col], name=name, marker_color=PALETTE[i % len(PALETTE)])
-    fig.update_layout(barmode="stack")
+    for col, name in (overlay or {}).items():
+        style = dict(mode="markers", name=name, marker=dict(symbol="diamond", size=10, color="#8e6bb0"))
+        if horizontal:
+            fig.add_scatter(y=frame[x], x=frame[col], **style)
+        else:
+            fig.add_scatter(x=frame[x], y=frame[col], **style)
+    fig.update_layout(barmode="stack", legend_traceorder="normal")
     if horizontal:
         fig.update_yaxes(autorange="reversed", type="category")
         fig.update_xaxes(title=unit)

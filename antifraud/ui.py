@@ -11,8 +11,11 @@ names what it ignored in a visible notice.
 """
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -183,10 +186,42 @@ def is_wall() -> bool:
     return str(st.query_params.get("wall", "")).strip().lower() in ("1", "true", "yes", "on")
 
 
+# The context built by dashboard.py for the page it is about to run (same thread, this run only).
+_run = threading.local()
+
+
 def frame(title: str) -> Context:
-    """The first call of every page: DB, page config, filters, header, access check."""
+    """The first call of every page: DB, page config, filters, header, access check.
+
+    Under dashboard.py the filters were already drawn by `shared_frame()` (in the entry
+    script, so their URL parameters survive page changes); a page run alone — the first
+    request to a page URL on a fresh server — draws them itself.
+    """
+    shared = getattr(_run, "ctx", None)
+    if shared is not None:
+        ctx = dataclasses.replace(shared, title=title, notices=list(shared.notices))
+        st.set_page_config(page_title=f"{title} · {APP_TITLE}")
+    else:
+        ctx = _build(title)
+    access.check(ctx)
+    header(ctx)
+    return ctx
+
+
+@contextlib.contextmanager
+def shared_frame():
+    """dashboard.py: draw the shared filters in the entry script, then run the page inside."""
+    _run.ctx = _build("")
+    try:
+        yield _run.ctx
+    finally:
+        _run.ctx = None
+
+
+def _build(title: str) -> Context:
+    """DB, page config, data status and the sidebar filters bound to the URL."""
     wall = is_wall()
-    st.set_page_config(page_title=f"{title} · {APP_TITLE}", layout="wide",
+    st.set_page_config(page_title=f"{title} · {APP_TITLE}" if title else APP_TITLE, layout="wide",
                        initial_sidebar_state="collapsed" if wall else "auto")
     if wall:
         wall_mode.apply()
@@ -236,10 +271,7 @@ def frame(title: str) -> Context:
                   types=list(types), wall=wall, data_as_of=data_as_of, last_import=last_import,
                   provisional=provisional, city=str(config.setting("city.name", "")),
                   units=units, notices=notices)
-
-    access.check(ctx)
     _briefing_downloads(ctx)
-    header(ctx)
     return ctx
 
 
@@ -311,10 +343,10 @@ def _downloads(frame: pd.DataFrame, name: str, title: str, key: str) -> None:
     from antifraud import exports
     safe = re.sub(r"[^\w\-一-鿿]+", "_", name).strip("_") or "table"
     out = frame.reset_index(drop=False) if not isinstance(frame.index, pd.RangeIndex) else frame
-    a, b, _ = st.columns([1, 1, 6])
-    a.download_button("下载 csv", data=lambda: exports.csv_bytes(out), file_name=f"{safe}.csv",
+    row = st.container(horizontal=True, gap="small")
+    row.download_button("下载 csv", data=lambda: exports.csv_bytes(out), file_name=f"{safe}.csv",
                       mime="text/csv", on_click="ignore", key=f"dl_csv_{key}")
-    b.download_button("下载 xlsx", data=lambda: exports.xlsx_bytes({title[:31]: out}, title=title),
+    row.download_button("下载 xlsx", data=lambda: exports.xlsx_bytes({title[:31]: out}, title=title),
                       file_name=f"{safe}.xlsx", on_click="ignore", key=f"dl_xlsx_{key}",
                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -22,12 +22,14 @@ word = "周" if ctx.kind == "week" else "个月"
 
 left, right = st.columns(2)
 with left:
-    ui.chart(charts.stacked(table, "区县", {"止付(万元)": "止付", "冻结(万元)": "冻结", "返还(万元)": "返还"},
-                            f"各区县止付、冻结、返还金额（{period.label}，万元）", "万元", horizontal=True,
-                            height=480), ui.definition("stopped", "frozen", "returned"), key="by_bureau")
+    ui.chart(charts.stacked(interception.by_amount(table), "区县", {"止付(万元)": "止付", "冻结(万元)": "冻结"},
+                            f"各区县止付、冻结金额及返还（{period.label}，万元）", "万元", horizontal=True,
+                            height=480, overlay={"返还(万元)": "返还"}),
+             ui.definition("stopped", "frozen", "returned"), key="by_bureau")
 with right:
-    ui.chart(charts.stacked(over, "label", {"stopped": "止付", "frozen": "冻结", "returned": "返还"},
-                            f"近{n}{word}止付、冻结、返还金额（万元）", "万元", height=480),
+    ui.chart(charts.stacked(over, "label", {"stopped": "止付", "frozen": "冻结"},
+                            f"近{n}{word}止付、冻结金额及返还（万元）", "万元", height=480,
+                            overlay={"returned": "返还"}),
              ui.definition("interception_rate", "recovery_rate"), key="over_time")
 
 minutes = queries.run("stop_minutes", **ctx.params())

@@ -29,7 +29,7 @@ with b:
              caption="本期发案与前4周水平（按本期天数折算）比较，泊松 z ≥ 2 且至少3起。")
     loss = mixed[["fraud_type", "loss"]].assign(loss=lambda f: f.loss / 10000)
     ui.chart(charts.bars(loss, "fraud_type", "loss", f"各类型损失金额（{period.label}，万元）", "万元",
-                         text_format="{:,.2f}", height=300), ui.definition("loss", "avg_loss"), key="loss")
+                         text_format="{:,.2f}"), ui.definition("loss", "avg_loss"), key="loss")
 
 profile = queries.run("victim_profile", **ctx.params())
 c, d = st.columns([3, 2])

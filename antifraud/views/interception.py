@@ -30,6 +30,12 @@ def bureau_table(by_bureau: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
                            na_position="last").reset_index(drop=True)
 
 
+def by_amount(table: pd.DataFrame) -> pd.DataFrame:
+    """The bureau table ordered by stopped + frozen, largest first (for the bar chart)."""
+    order = (table["止付(万元)"] + table["冻结(万元)"]).sort_values(ascending=False, kind="stable").index
+    return table.loc[order].reset_index(drop=True)
+
+
 def over_time(trend: pd.DataFrame, chosen: list[Period]) -> pd.DataFrame:
     """label, stopped, frozen, returned (万元), interception_rate, fast_stop_rate per period."""
     by_start = {}
