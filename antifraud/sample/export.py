@@ -225,7 +225,8 @@ def _break_rows(table: pa.Table, rng: np.random.Generator, id_column: str, share
     candidates = np.flatnonzero(~protect)
     count = min(len(candidates), max(2, int(round(share * n))))
     chosen = np.sort(rng.choice(candidates, count, replace=False))
-    no_id, unknown = chosen[: (count * 3 + 4) // 5], chosen[(count * 3 + 4) // 5:]
+    split = min(count - 1, max(1, round(count * 0.6)))         # both kinds, ids missing more often
+    no_id, unknown = chosen[:split], chosen[split:]
     ids = table.column(id_column).to_numpy(zero_copy_only=False).astype(object)
     ids[no_id] = None
     names = table.column("分县局").to_numpy(zero_copy_only=False).astype(object)

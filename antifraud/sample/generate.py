@@ -27,8 +27,8 @@ TYPE_SHARE = np.array([26.8, 18.0, 14.0, 10.5, 8.6, 6.3, 4.7, 4.2, 0.8, 2.5, 1.1
 INVEST = TYPES.index("虚假投资理财")
 # log-normal loss per type: median yuan; one sigma. Tuned so that all cases together give
 # median ≈ 30,000, mean ≈ 74,000, p90 ≈ 190,000 (DESIGN.md reference figures).
-LOSS_MEDIAN = np.array([26_000, 16_000, 32_000, 93_000, 30_000, 75_000, 9_000, 55_000, 22_000,
-                        6_000, 68_000, 45_000, 14_000], dtype=float)
+LOSS_MEDIAN = 1.05 * np.array([26_000, 16_000, 32_000, 89_000, 30_000, 75_000, 9_000, 55_000, 22_000,
+                               6_000, 68_000, 45_000, 14_000], dtype=float)
 LOSS_SIGMA = 1.2
 MALE_SHARE = np.array([0.40, 0.62, 0.42, 0.52, 0.58, 0.44, 0.46, 0.36, 0.60, 0.78, 0.70, 0.55, 0.50])
 AGE_BANDS = ["<18", "18-29", "30-44", "45-59", "60+"]
@@ -239,7 +239,7 @@ def cases(world: World, rng: np.random.Generator) -> dict[str, np.ndarray]:
     recent_ib = (bureau == ib) & (age_weeks < len(IMPROVING_RATES))
     recent_poor = (bureau == bureau_ids.index(POOR_BUREAU)) & (age_weeks < POOR_WEEKS)
     # More stop cases there, so that a weekly rate rests on more than one or two cases.
-    boost = (recent_ib | recent_poor) & (rng.random(n) < 0.8)
+    boost = (recent_ib | recent_poor) & (rng.random(n) < 0.85)
     has_stop |= boost
     has_transfer_time |= boost
     has_stop_time |= boost
@@ -261,10 +261,12 @@ def cases(world: World, rng: np.random.Generator) -> dict[str, np.ndarray]:
     fast_share = np.where(fast, _beta(rng, 2.2, 2.8, n), _beta(rng, 1.1, 5.0, n))
     stopped = np.where(has_stop, np.round(loss * fast_share, 2), 0.0)
     frozen = np.where(has_stop & (rng.random(n) < 0.55), np.round((loss - stopped) * _beta(rng, 1.0, 7.0, n), 2), 0.0)
-    returned = np.where(has_stop & (age_weeks >= 3) & (rng.random(n) < 0.6),
+    # Returning stopped money takes weeks: recent cases have less of it so far.
+    returned = np.where(has_stop & (rng.random(n) < 0.6 * np.minimum(1.0, (age_weeks + 1) / 5)),
                         np.round((stopped + frozen) * _beta(rng, 3.0, 2.0, n), 2), 0.0)
 
-    p_solved = 0.04 + 0.18 * np.minimum(1.0, age_weeks / 26)
+    # Older cases are more often solved; kept mild so the latest week is not an outlier.
+    p_solved = 0.12 + 0.08 * np.minimum(1.0, age_weeks / 26)
     u = rng.random(n)
     status = np.where(u < 0.025, 2, np.where(u < 0.025 + p_solved, 1, 0))
     male = rng.random(n) < MALE_SHARE[ftype]
@@ -293,19 +295,28 @@ def members_pick(rng, members, weights, bureau):
 
 
 def _plant_rates(fast, both, week, mask, weeks, rates, strictly_rising):
-    """Set `fast` among the cases with both times so each week's share follows `rates`."""
+    """Set `fast` among the cases with both times so each week's share follows `rates`.
+
+    strictly_rising: every week's share beats the week before (story b). Otherwise the
+    hits are spread so that the pooled share of all those weeks is as close to the
+    rate as the counts allow (story d: the 28-day rate of 封丘).
+    """
     first = weeks - len(rates)
-    prev = -1.0
+    prev, seen, hit_total = -1.0, 0, 0
     for k, rate in enumerate(rates):
         idx = np.flatnonzero(mask & both & (week == first + k))
         if len(idx) == 0:
             continue
-        hits = int(round(rate * len(idx)))
-        if strictly_rising and hits / len(idx) <= prev:
-            hits = min(len(idx), int(np.floor(prev * len(idx))) + 1)
+        if strictly_rising:
+            hits = int(round(rate * len(idx)))
+            if hits / len(idx) <= prev:
+                hits = min(len(idx), int(np.floor(prev * len(idx))) + 1)
+        else:
+            seen += len(idx)
+            hits = min(len(idx), max(0, int(round(rate * seen)) - hit_total))
         fast[idx] = False
         fast[idx[:hits]] = True
-        prev = hits / len(idx)
+        prev, hit_total = hits / len(idx), hit_total + hits
 
 
 def warnings(world: World, rng: np.random.Generator, per_case: float = 10.0) -> dict[str, np.ndarray]:
@@ -342,8 +353,9 @@ def warnings(world: World, rng: np.random.Generator, per_case: float = 10.0) -> 
 
     slowness = _lognormal(rng, 1.0, 0.25, nb)[bureau]
     sign_median = np.array([2.5, 8.0, 35.0])[level]
-    fb_median = np.array([7.5, 30.0, 240.0])[level]
-    fb_sigma = np.array([0.65, 0.8, 1.0])[level]
+    # Most 低 feedback comes within hours, a tail runs past the 24 h limit.
+    fb_median = np.array([7.5, 30.0, 90.0])[level]
+    fb_sigma = np.array([0.65, 0.8, 1.3])[level]
     sign_delay = np.round(_lognormal(rng, sign_median, 0.85, n) * slowness * MINUTE).clip(10)
     fb_delay = np.round(_lognormal(rng, fb_median, fb_sigma, n) * slowness * MINUTE)
     signed = issued + sign_delay
