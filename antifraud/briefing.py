@@ -26,7 +26,7 @@ from antifraud.views.overview import type_shift
 COLUMN_LABELS = {
     "bureau_id": "单位代码", "bureau_name": "分县局", "district_name": "辖区", "station": "派出所",
     "township": "乡镇街道", "fraud_type": "诈骗类型", "rank": "名次", "score": "综合得分",
-    "rank_change": "名次变化", "rank_low": "名次区间(高)", "rank_high": "名次区间(低)",
+    "rank_change": "名次变化", "rank_low": "最好可能名次", "rank_high": "最差可能名次",
     "gap": "差距", "cases_prev": "上期发案", "cases_last_year": "去年同期发案",
     "change_pct": "环比(%)", "yoy_pct": "同比(%)", "z": "z值", "flag": "显著变化",
     "share": "占比", "overdue": "超期数", "overdue_high": "高级别超期",
@@ -94,6 +94,7 @@ class Briefing:
     revisions: pd.DataFrame = field(default_factory=pd.DataFrame)
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
     notes: list[str] = field(default_factory=list)
+    ranking_notes: list[str] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -384,6 +385,9 @@ def build(period: Period, filters: Filters = Filters(), with_revisions: bool = T
     b.hotspots = hotspots_table(places, period)
     for key, frame in ranking_tables(period, filters).items():
         setattr(b, key, frame)
+    # the ranking counts missing records as failures; say so, or its rates look like a second figure
+    b.ranking_notes = [f"排名口径：{metrics.get(name).label}{note}，故可能与指标表中的数值不同"
+                       for name, note in getattr(ranking, "FAIR_NOTES", {}).items()]
     b.headlines = [] if no_data else headline_sentences(b, totals)
     b.alerts = [] if no_data else alert_lines(b)
     if filters.types:

@@ -163,6 +163,8 @@ def render(b: Briefing) -> str:
     add("## 六、分县局排名\n")
     mine = set(b.filters.bureaus)
     _ranking(b.ranking, add, mine)
+    for note in b.ranking_notes:
+        add(f"注：{text(note)}\n")
     for label, frame in (("近28天", b.ranking_28d), ("年累计", b.ranking_ytd)):
         if not frame.empty:
             add(f"\n**排名（{label}）**\n")

@@ -102,7 +102,7 @@ def render(b: Briefing) -> bytes:
             cols = ["rank", "bureau_name", "score", "rank_change", "rank_low", "rank_high"] + \
                 [c for c in data.columns if c in metrics.ALL] + ["gap"]
             frame, kinds = summary(data, list(dict.fromkeys(cols)))
-            book.add_table(name, frame, title=title, kinds=kinds)
+            book.add_table(name, frame, title=title, kinds=kinds, notes=b.ranking_notes)
         measures_cols = ["bureau_id", "bureau_name", "district_name", "population"] + \
             [c for c in metrics.MEASURES if c in b.bureaus and c != "population"] + \
             [m.name for m in metrics.CATALOGUE if m.name in b.bureaus]
