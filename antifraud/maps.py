@@ -32,11 +32,17 @@ def load_boundaries(path: Path | None = None) -> dict | None:
 
 
 def classes(values: list[float], k: int = 5) -> list[float]:
-    """Upper bounds of k equal-count classes (quantiles) of the positive values."""
+    """Upper bounds of up to k equal-count classes (quantiles) of the values, without repeats."""
     vals = sorted(v for v in values if v is not None and not math.isnan(v))
     if not vals:
         return []
-    return [vals[min(len(vals) - 1, int(math.ceil(len(vals) * (i + 1) / k)) - 1)] for i in range(k)]
+    bounds = [vals[min(len(vals) - 1, int(math.ceil(len(vals) * (i + 1) / k)) - 1)] for i in range(k)]
+    return sorted(set(bounds))
+
+
+def _ramp(i: int, n: int) -> list[int]:
+    """Class i of n spread over the ramp, so the top class is always the darkest."""
+    return RAMP[-1] if n <= 1 else RAMP[round(i * (len(RAMP) - 1) / (n - 1))]
 
 
 def colour(value, bounds: list[float]) -> list[int]:
@@ -44,7 +50,7 @@ def colour(value, bounds: list[float]) -> list[int]:
         return NO_DATA + [160]
     for i, b in enumerate(bounds):
         if value <= b:
-            return RAMP[min(i, len(RAMP) - 1)] + [210]
+            return _ramp(i, len(bounds)) + [210]
     return RAMP[-1] + [210]
 
 
@@ -52,7 +58,7 @@ def legend(bounds: list[float], fmt: str = "{:.2f}") -> list[tuple[str, str]]:
     """(css colour, range text) per class, for a legend drawn beside the map."""
     out, low = [], 0.0
     for i, b in enumerate(bounds):
-        r, g, bl = RAMP[min(i, len(RAMP) - 1)]
+        r, g, bl = _ramp(i, len(bounds))
         out.append((f"rgb({r},{g},{bl})", f"{fmt.format(low)} – {fmt.format(b)}"))
         low = b
     return out

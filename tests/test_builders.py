@@ -1,0 +1,290 @@
+"""Pure builders behind the pages: headline sentences, hot spots, page frames, maps, the frame's helpers.
+
+Expected figures are worked out by hand in the comments (fixtures: tests/fixtures/*.csv).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from antifraud import charts, headlines, hotspots, maps, measures, periods, ui
+from antifraud.views import areas, common, interception, overview, types, warnings as warn_views
+
+W47 = periods.parse("2026-W47")
+
+
+# ---------------------------------------------------------------- headline sentences
+
+def kpi(value, prev=None, pct=None, z=None, flag="", last_year=None, yoy=None, z_yoy=None, flag_yoy="",
+        ytd=None, ytd_pct=None):
+    return {"value": value, "prev_week": prev, "wow_pct": pct, "z": z, "flag": flag,
+            "last_year": last_year, "yoy_pct": yoy, "z_yoy": z_yoy, "flag_yoy": flag_yoy,
+            "ytd": ytd, "ytd_last_year": None, "ytd_yoy_pct": ytd_pct}
+
+
+def test_meeting_headline_by_hand():
+    # MEETING.md: 61 cases (70 before: -12.857% -> "12.9%"), loss 412.35万元 (+38.0% on 298.80万元).
+    kpis = {"cases": kpi(61, 70, -12.857, z=-1.1, last_year=80, yoy=-23.75, z_yoy=-2.0, flag_yoy="fall",
+                         ytd=3020, ytd_pct=-12.0),
+            "loss": kpi(4123500.0, 2988043.5, 38.0, last_year=3000000.0, yoy=37.45)}
+    shift = pd.DataFrame({"fraud_type": ["刷单返利", "虚假投资理财"], "cases": [20, 9], "loss": [800000, 2500000],
+                          "cases_before": [25, 8], "loss_before": [900000, 1200000]})
+    s = headlines.sentences(kpis, shift)
+    assert s[0] == "本周发案61起，环比下降12.9%；损失412.35万元，环比上升38.0%，主要来自虚假投资理财。"
+    assert s[1] == "与去年同期相比，发案下降23.8%（显著），损失上升37.5%；年初以来累计发案3020起，同比下降12.0%。"
+    assert len(s) == 2                      # no rates, no warnings, no significant type rise
+
+
+def test_headlines_on_fixture_week(use_fixture_db):
+    k = measures.kpis(measures.window_totals(W47))
+    import queries
+    shift = overview.type_shift(queries.run("type_totals", start=W47.start, end=W47.end_exclusive, bureaus=[], types=[]),
+                                queries.run("type_totals", start=W47.prev().start, end=W47.prev().end_exclusive,
+                                            bureaus=[], types=[]))
+    s = headlines.sentences(k, shift)
+    # 5 vs 2 cases (+150%); loss 1,288,000 vs 36,000 (C6 30,000 + C7 6,000): +3477.8%;
+    # the largest rise in loss is 虚假贷款 (C4 1,200,000 against C7 6,000).
+    assert s[0] == "本周发案5起，环比上升150.0%；损失128.80万元，环比上升3477.8%，主要来自虚假贷款。"
+    # last year C8: 1 case, 4,000 yuan -> +400% (z = 2(√5−1) = 2.47: significant), +32100%; YTD 8 vs 2
+    assert s[1] == "与去年同期相比，发案上升400.0%（显著），损失上升32100.0%；年初以来累计发案8起，同比上升300.0%。"
+    # 18,000/1,288,000 = 1.40%; 2,500/1,288,000 = 0.19%; fast 2 of 3 = 66.67%
+    assert s[2] == "止付冻结率1.40%，挽损率0.19%，30分钟止付率66.67%。"
+    # 6 warnings, 3 dissuaded, 3 overdue (W2, W3, W5), W6 victimised after
+    assert s[3] == "预警6条，劝阻成功率50.00%，超期率50.00%，预警后被骗率16.67%。"
+    assert len(s) == 4                      # no type reaches 3 cases
+
+
+def test_headlines_month_and_provisional_and_empty():
+    kpis = {"cases": {"value": 7, "prev_month": 0, "mom_pct": None, "z": 5.29, "flag": "rise",
+                      "yoy_pct": None, "ytd": None}}
+    s = headlines.sentences(kpis, None, kind="month", provisional=True)
+    assert s == ["本月（未完结）发案7起。"]
+    assert headlines.sentences({}, None) == []
+
+
+def test_rate_change_in_points_only_when_significant():
+    kpis = {"warnings": kpi(100), "dissuasion_rate": kpi(0.90, 0.99, -9.09, z=-2.9, flag="fall")}
+    assert headlines.sentences(kpis)[-1] == "预警100条，劝阻成功率90.00%（环比下降9.00个百分点，显著）。"
+
+
+def test_rising_types_need_enough_cases():
+    shift = pd.DataFrame({"fraud_type": ["甲", "乙", "丙"], "cases": [2, 9, 5], "loss": [0, 0, 0],
+                          "cases_before": [0, 3, 5], "loss_before": [0, 0, 0]})
+    # 甲 0→2: z = 2.83 but below 3 cases; 乙 3→9: z = 2(3−1.732) = 2.54; 丙 unchanged
+    assert headlines.rising_types(shift) == [("乙", 3, 9)]
+    assert headlines.sentences({}, shift) == ["上升明显的类型：乙（3→9起）。"]
+
+
+# ---------------------------------------------------------------- hot spots
+
+def weekly(place_counts: dict, end: dt.date, level="township", bureau="410725"):
+    rows = []
+    for place, counts in place_counts.items():
+        for k, n in enumerate(reversed(counts)):
+            if n:
+                rows.append({"week_start": end - dt.timedelta(days=7 * k), "bureau_id": bureau,
+                             "station": place + "所", "township": place, "cases": n})
+    return pd.DataFrame(rows)
+
+
+def test_emerging_hot_spots_by_hand():
+    end = W47.start
+    frame = weekly({"城关镇": [2, 2, 3, 4, 6, 9],      # rises 4 weeks (2→3→4→6→9); mean(2,3,4,6)=3.75,
+                                                       # z = 2(3 − √3.75) = 2.13: also above baseline
+                    "平稳镇": [5, 5, 5, 5, 5, 5],      # nothing
+                    "小镇": [0, 0, 0, 0, 0, 2],        # below min_cases
+                    "突增镇": [1, 1, 1, 1, 1, 6]}, end)  # z = 2(√6 − 1) = 2.90, one rise only
+    found = hotspots.emerging(frame, end, baseline_weeks=4, rising_weeks=3, min_cases=3, warn_z=2.0)
+    assert list(found.place) == ["突增镇", "城关镇"]
+    row = found.set_index("place").loc["城关镇"]
+    assert row.run == 4 and row.run_from == 2 and row.cases == 9
+    assert row.reason == "连续4周上升，2→9起；高于前4周均值3.8起，本周9起"
+    assert found.set_index("place").loc["突增镇", "reason"] == "高于前4周均值1.0起，本周6起"
+    assert math.isclose(found.set_index("place").loc["突增镇", "z"], 2.9, abs_tol=0.01)
+
+
+def test_emerging_empty_and_rising_run():
+    assert hotspots.emerging(pd.DataFrame(), W47.start).empty
+    assert hotspots.rising_run([3, 4, 6, 9]) == 3 and hotspots.rising_run([9, 6]) == 0
+
+
+def test_top_places_against_previous_four_weeks():
+    end = W47.start
+    frame = weekly({"甲镇": [4, 4, 2, 2, 6], "乙镇": [0, 0, 0, 0, 1]}, end)
+    top = hotspots.top_places(frame, W47.start, W47.end, level="township", n=5, baseline_weeks=4)
+    assert list(top.place) == ["甲镇", "乙镇"]
+    # 甲: baseline (4+4+2+2)/4 = 3 per week, now 6: +100%; 乙: no baseline -> change None
+    assert top.iloc[0].baseline == 3.0 and top.iloc[0].change_pct == 100.0
+    assert pd.isna(top.iloc[1].change_pct)
+    month = periods.parse("2026-11")     # weeks starting 11-02, 09, 16, 23, 30: five weeks
+    top = hotspots.top_places(frame, month.start, month.end, level="township", n=5, baseline_weeks=4)
+    # weeks in Nov present: 11-02 (2), 11-09 (2), 11-16 (6) = 10; baseline weeks 10-05..10-26 = 4+4 = 8/4*5
+    assert top.iloc[0].cases == 10 and top.iloc[0].baseline == 10.0
+
+
+# ---------------------------------------------------------------- page builders
+
+def test_trend_frame_aligns_same_week_last_year():
+    chosen = common.recent_periods(W47, 3)                      # W45, W46, W47
+    now = pd.DataFrame({"period_start": [dt.date(2026, 11, 2), dt.date(2026, 11, 16)], "cases": [4, 5]})
+    ly = pd.DataFrame({"period_start": [dt.date(2025, 11, 17)], "cases": [1]})     # 2025-W47
+    f = overview.trend_frame(now, ly, chosen, "cases")
+    assert list(f.now) == [4, 0, 5] and list(f.last_year) == [0, 0, 1]
+    assert f.label.iloc[-1] == "W47<br>11-16"
+
+
+def test_large_cases_table_has_no_personal_columns(use_fixture_db):
+    import queries
+    raw = queries.run("large_cases", start=W47.start, end=W47.end_exclusive, min_loss=1_000_000,
+                      bureaus=[], types=[])
+    t = overview.large_cases_table(raw)
+    assert list(t["案件编号"]) == ["C4"] and t["损失(万元)"].iloc[0] == 120.0
+    assert not any(c in t.columns for c in ("victim_gender", "victim_age_band", "性别", "年龄"))
+
+
+def test_minutes_summary_by_bank(use_fixture_db):
+    import queries
+    m = queries.run("stop_minutes", start=W47.start, end=W47.end_exclusive, bureaus=[], types=[])
+    assert sorted(m.minutes) == [15.0, 30.0, 60.0]             # C1, C3, C2
+    s = interception.minutes_summary(m, "payer_bank").set_index("分组")
+    assert s.loc["工商银行", "30分钟止付率(%)"] == 100.0 and s.loc["工商银行", "中位用时(分钟)"] == 22.5
+    assert s.loc["建设银行", "30分钟止付率(%)"] == 0.0
+
+
+def test_interception_over_time_rates():
+    chosen = [W47]
+    trend = pd.DataFrame({"period_start": [W47.start], "loss": [1288000.0], "stopped": [12000.0],
+                          "frozen": [6000.0], "returned": [2500.0], "fast_stop_n": [2], "fast_stop_den": [3]})
+    o = interception.over_time(trend, chosen).iloc[0]
+    assert o.stopped == 1.2 and o.frozen == 0.6 and o.returned == 0.25
+    assert math.isclose(o.interception_rate, 18000 / 1288000) and math.isclose(o.fast_stop_rate, 2 / 3)
+
+
+def test_warning_crosstab_and_overdue(use_fixture_db):
+    import queries
+    p = dict(start=W47.start, end=W47.end_exclusive, bureaus=[], types=[])
+    cross = warn_views.crosstab(queries.run("warning_breakdown", **p), "level").set_index("level")
+    # 高: W1, W2 成功; 中: W3 无法联系, W6 已被骗; 低: W4 成功, W5 处置中
+    assert list(cross.index) == ["高", "中", "低"]
+    assert cross.loc["高", "劝阻成功"] == 2 and cross.loc["中", "已被骗"] == 1 and cross.loc["低", "合计"] == 2
+    overdue = queries.run("overdue_warnings", **p, **warn_views.limits())
+    t = warn_views.overdue_table(overdue, queries.run("units"))
+    assert list(t["预警编号"]) == ["W2", "W3", "W5"]
+    assert list(t["超时(分钟)"].iloc[:2]) == [15.0, 60.0]        # 45−30, 180−120
+    assert t["反馈时间"].iloc[2] == "未反馈"
+    by_b = warn_views.overdue_by_bureau(overdue, queries.run("units")).set_index("区县")
+    assert by_b.loc["红旗区", "高"] == 1 and by_b.loc["牧野区", "中"] == 1 and by_b.loc["原阳县", "低"] == 1
+
+
+def test_type_mix_by_hand():
+    now = pd.DataFrame({"fraud_type": ["刷单返利", "虚假贷款"], "cases": [6, 2], "loss": [60000, 20000]})
+    last4 = pd.DataFrame({"fraud_type": ["刷单返利", "虚假贷款"], "cases": [4, 8], "loss": [0, 0]})
+    ly = pd.DataFrame({"fraud_type": ["虚假贷款"], "cases": [3], "loss": [0]})
+    m = types.mix(now, last4, ly, period_days=7).set_index("fraud_type")
+    # baseline: 4 weeks scaled to 7 days = cases / 4
+    assert m.loc["刷单返利", "baseline"] == 1.0 and m.loc["刷单返利", "share"] == 0.75
+    assert m.loc["虚假贷款", "share_last_year"] == 1.0
+    assert m.loc["刷单返利", "flag"] == "rise"                  # z = 2(√6 − 1) = 2.90
+    assert m.loc["刷单返利", "avg_loss"] == 10000
+    r = types.rising(m.reset_index())
+    assert list(r["诈骗类型"]) == ["刷单返利"] and r["说明"].iloc[0] == "本期6起，前4周水平1.0起，上升500%"
+
+
+def test_victim_profile_matrix(use_fixture_db):
+    import queries
+    prof = queries.run("victim_profile", start=W47.start, end=W47.end_exclusive, bureaus=[], types=[])
+    m = types.age_matrix(prof)
+    assert m.loc["刷单返利", "18-29"] == 2 and m.loc["冒充公检法", "60+"] == 1     # C1, C3; C5
+    g = types.gender_shares(prof).set_index("fraud_type")
+    assert g.loc["刷单返利", "女"] == 100.0
+
+
+def test_bureau_rates_and_station_points(use_fixture_db):
+    import queries
+    units = queries.run("units")
+    rates = areas.bureau_rates(measures.by_bureau(W47.start, W47.end), units).set_index("bureau_id")
+    assert rates.loc["410702", "cases"] == 2                                  # C1, C2
+    assert math.isclose(rates.loc["410702", "value"], 2 / 520000 * 10000)
+    places = pd.DataFrame({"week_start": [W47.start], "bureau_id": ["410702"], "station": ["东街派出所"],
+                           "township": ["东街街道"], "cases": [3]})
+    stations = pd.DataFrame({"station_name": ["东街派出所"], "bureau_id": ["410702"], "lon": [113.9], "lat": [35.2]})
+    pts = areas.station_points(places, stations)
+    assert pts.to_dict("records") == [{"name": "东街派出所", "lon": 113.9, "lat": 35.2, "cases": 3}]
+    assert areas.hot_week(periods.parse("2026-11")).key == "2026-W48"       # 11-23..11-29 ends in Nov
+
+
+# ---------------------------------------------------------------- maps and charts
+
+def test_map_is_offline_and_coloured():
+    boundaries = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"bureau_id": "410702", "district_name": "红旗区"},
+         "geometry": {"type": "Polygon", "coordinates": [[[113.8, 35.2], [113.9, 35.2], [113.9, 35.3], [113.8, 35.2]]]}}]}
+    values = pd.DataFrame({"bureau_id": ["410702", "410771"], "district_name": ["红旗区", "高新区"],
+                           "value": [0.5, 0.1], "cases": [26, 2], "kind": ["county", "zone"],
+                           "lon": [113.87, 113.93], "lat": [35.30, 35.27]})
+    deck = maps.choropleth(boundaries, values)
+    text = deck.to_json()
+    assert "http" not in text and "cartocdn" not in text and "mapbox" not in text
+    j = json.loads(text)
+    assert j["mapStyle"] == "__MAP_STYLE__"          # Streamlit then draws no basemap at all
+    fills = j["layers"][0]["data"]["features"][0]["properties"]["fill"]
+    assert fills[:3] == maps.RAMP[-1]                # the highest value takes the darkest class
+    assert any(layer["@@type"] == "TextLayer" and layer["characterSet"] == "auto" for layer in j["layers"])
+
+
+def test_map_classes_and_colours():
+    assert maps.classes([1, 2, 3, 4, 5]) == [1, 2, 3, 4, 5]
+    assert maps.classes([0.1, 0.5]) == [0.1, 0.5]
+    assert maps.colour(0.5, [0.1, 0.5])[:3] == maps.RAMP[-1] and maps.colour(0.1, [0.1, 0.5])[:3] == maps.RAMP[0]
+    assert maps.colour(None, [1])[:3] == maps.NO_DATA
+    assert maps.classes([]) == []
+
+
+def test_chart_template_uses_cjk_font_light_and_dark():
+    light = charts.bars(pd.DataFrame({"k": ["甲"], "v": [1.0]}), "k", "v", "标题")
+    assert "Noto Sans CJK SC" in light.layout.template.layout.font.family and light.layout.title.text == "标题"
+    dark = charts.apply_theme(charts.trend_vs_last_year(pd.DataFrame({"label": ["W1"], "now": [1], "last_year": [2]}),
+                                                        "趋势"), dark=True)
+    assert dark.layout.template.layout.paper_bgcolor == "#0e1117"
+
+
+# ---------------------------------------------------------------- the frame's pure helpers
+
+def test_url_notices_and_period_choice():
+    weeks, months = ["2026-W47", "2026-W46"], ["2026-11"]
+    notes = ui.url_notices({"week": ["2026-W99"], "district": ["牧野区", "火星区"], "type": [], "month": []},
+                           weeks, months, ["牧野区"], ["刷单返利"])
+    assert len(notes) == 2 and "2026-W99" in notes[0] and "火星区" in notes[1]
+    assert ui.url_notices({"week": ["2026-W47"]}, weeks, months, [], []) == []
+    default = periods.parse("2026-W46")
+    assert ui.choose_period("2026-W47", ui.MONTH_OFF, default).key == "2026-W47"
+    assert ui.choose_period("2026-W47", "2026-11", default).key == "2026-11"
+    assert ui.choose_period(None, None, default) is default
+
+
+def test_week_and_month_options():
+    w = ui.week_options(dt.date(2026, 11, 1), dt.date(2026, 11, 24))
+    assert w == ["2026-W48", "2026-W47", "2026-W46", "2026-W45", "2026-W44"]
+    assert ui.month_options(dt.date(2026, 9, 30), dt.date(2026, 11, 2)) == ["2026-11", "2026-10", "2026-09"]
+
+
+def test_change_colours_follow_direction():
+    assert ui.change_text(38.0, 2.5, -1, "同比") == ("+38.0% 同比!", "red")       # loss/cases up: bad
+    assert ui.change_text(5.0, 3.2, +1, "环比") == ("+5.0% 环比‼", "green")       # good rate up, alarm
+    assert ui.change_text(-12.9, -1.1, -1, "环比") == ("-12.9% 环比", "gray")     # not significant
+    assert ui.change_text(None, None, -1, "环比") == ("环比 —", "gray")
+
+
+def test_plain_text_is_inert():
+    assert ui.plain("[点我](javascript:x) <b>粗</b> *a*") == "\\[点我\\](javascript:x) \\<b\\>粗\\</b\\> \\*a\\*"
+    assert len(ui.plain("x" * 100, 40)) == 40
+
+
+def test_header_text():
+    t = ui.header_text("新乡市", W47, "全市", dt.datetime(2026, 11, 22, 23, 41), provisional=False)
+    assert t == "新乡市 · 2026年第47周（2026-11-16 至 2026-11-22） · 全市 · 数据截至 2026-11-22 23:41"
+    assert "临时" in ui.header_text("新乡市", W47, "全市", None, provisional=True)
