@@ -338,3 +338,27 @@ def test_committed_sample_is_small_and_named_for_bootstrap():
     extracts = [p for p in folder.iterdir() if re.match(r"^(案件|预警|打击)", p.name)]
     assert sorted(p.name.split("_")[0] for p in extracts) == ["打击战果", "案件", "预警"]
     assert sum(p.stat().st_size for p in extracts) < 10_000_000
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
+@pytest.mark.parametrize("scale", [1, 4])
+def test_stories_hold_for_any_seed(seed, scale):
+    """At scale 1 and above; below it 长垣 has too few stop cases a week for 7 rising rates."""
+    world = build_world(end_week(END), 0.25, scale)
+    c = generate.cases(world, np.random.default_rng(seed))
+    ids = world.units["bureau_id"].tolist()
+    township = world.stations["township"].to_numpy()[c["station"]]
+    spot = (c["bureau"] == ids.index(generate.HOTSPOT_BUREAU)) & (township == generate.HOTSPOT_TOWNSHIP)
+    counts = [int((spot & (c["week"] == world.weeks - 6 + k)).sum()) for k in range(6)]
+    assert counts == [max(1, round(x * scale)) for x in generate.HOTSPOT_COUNTS]
+    both = c["has_stop_time"] & c["has_transfer_time"]
+    fast = both & (c["stop_at"] - c["last_transfer"] <= 30 * 60)
+
+    def share(bureau, weeks):
+        mine = (c["bureau"] == ids.index(bureau)) & np.isin(c["week"], weeks)
+        return fast[mine].sum() / max(1, both[mine].sum()), both[mine].sum()
+
+    rates = [share(generate.IMPROVING_BUREAU, [world.weeks - 7 + k])[0] for k in range(7)]
+    assert all(b > a for a, b in zip(rates, rates[1:])), rates
+    poor, n = share(generate.POOR_BUREAU, list(range(world.weeks - 4, world.weeks)))
+    assert abs(poor - generate.POOR_RATE) <= 0.5 / n + 1e-9

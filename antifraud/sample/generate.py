@@ -81,6 +81,7 @@ POOR_WEEKS = 4
 CITY_FAST_RATE = 0.82                          # before the slow bank drags it to ~0.71
 OVERDUE_BUREAU, OVERDUE_HIGH = "410781", 11   # 卫辉: overdue 高 warnings in the last week
 INVEST_RAMP_WEEKS, INVEST_RAMP_TOP = 8, 2.3
+MAX_DELAY_MINUTES = 360           # last transfer -> stop payment, longest
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,11 @@ def cases(world: World, rng: np.random.Generator) -> dict[str, np.ndarray]:
     has_stop |= boost
     has_transfer_time |= boost
     has_stop_time |= boost
+    # A stop can come up to MAX_DELAY after the report; for the planted bureaus, cases
+    # reported that close to the export have no stop time yet, so the export cut-off
+    # below cannot change a planted rate.
+    pending = (recent_ib | recent_poor) & (reported > world.end_moment - MAX_DELAY_MINUTES * MINUTE)
+    has_stop_time &= ~pending
     both = has_stop & has_transfer_time & has_stop_time
     _plant_rates(fast, both, week, recent_ib, world.weeks, IMPROVING_RATES, strictly_rising=True)
     _plant_rates(fast, both, week, recent_poor, world.weeks, np.full(POOR_WEEKS, POOR_RATE), strictly_rising=False)
@@ -250,6 +256,7 @@ def cases(world: World, rng: np.random.Generator) -> dict[str, np.ndarray]:
     slow_bank = (bank == SLOW_BANK) & ~bank_missing
     delay = np.where(fast, _lognormal(rng, 13, 0.45, n).clip(3, 30),
                      np.where(slow_bank, 60 + _lognormal(rng, 45, 0.6, n), 31 + _lognormal(rng, 30, 0.8, n)))
+    delay = np.minimum(delay, MAX_DELAY_MINUTES)
     delay = np.round(delay * MINUTE)
     lag_report = np.where(has_stop, delay * rng.uniform(0.15, 0.85, n),
                           _lognormal(rng, 150, 1.4, n) * MINUTE)
