@@ -36,18 +36,30 @@ def axis_label(metric: str) -> str:
     return {"cases": "案件数", "warnings": "预警数", "fast_stop_den": "案件数"}.get(m.denominator, "分母")
 
 
-def _bounds(model: str, p: float, n: np.ndarray, level: float):
+def _quantile(dist, q: float, smooth: bool) -> np.ndarray:
+    """Spiegelhalter's interpolated quantile: smooth limits from a discrete distribution.
+
+    Lines are drawn smoothed; a bureau is flagged only beyond the plain discrete quantile,
+    so the best possible result at a tiny denominator is never called an outlier."""
+    r = dist.ppf(q)
+    if not smooth:
+        return r
+    upper, lower = dist.cdf(r), dist.cdf(r - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        alpha = np.where(upper > lower, (upper - q) / (upper - lower), 0.0)
+    return np.maximum(r - alpha, 0.0)
+
+
+def _bounds(model: str, p: float, n: np.ndarray, level: float, smooth: bool = True):
     tail = (1 - level) / 2
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         if model == "binomial":
             trials = np.maximum(np.round(n), 1)
-            lo = sps.binom.ppf(tail, trials, p) / trials
-            hi = sps.binom.ppf(1 - tail, trials, p) / trials
+            dist, size = sps.binom(trials, p), trials
         else:
-            lo = sps.poisson.ppf(tail, p * n) / n
-            hi = sps.poisson.ppf(1 - tail, p * n) / n
-    return lo, hi
+            dist, size = sps.poisson(p * n), n
+        return _quantile(dist, tail, smooth) / size, _quantile(dist, 1 - tail, smooth) / size
 
 
 def points(measures: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, float, str]:
@@ -62,7 +74,7 @@ def points(measures: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, float, st
     if ok.any() and np.isfinite(city):
         rate = np.where(ok, obs.x / np.where(ok, obs.n, 1), np.nan)
         for level, name in LIMITS:
-            lo, hi = _bounds(obs.model, city, obs.n, level)
+            lo, hi = _bounds(obs.model, city, obs.n, level, smooth=False)
             beyond = ok & ((rate < lo - 1e-12) | (rate > hi + 1e-12))
             out.loc[beyond, "outside"] = name
     # per-10k rates: the denominator is already in 10k persons (population / scale)
@@ -100,7 +112,7 @@ def figure(measures: pd.DataFrame, metric: str, title: str | None = None) -> go.
     for (_, name), dash in zip(LIMITS, ("dash", "dot")):
         for side in ("lo", "hi"):
             fig.add_trace(go.Scatter(x=lim["n"], y=lim[f"{side}_{name}"] * k, mode="lines",
-                                     line=dict(color=charts.GREY, dash=dash, width=1.5, shape="hv"),
+                                     line=dict(color=charts.GREY, dash=dash, width=1.5),
                                      name=f"{name} 控制限", legendgroup=name, showlegend=side == "lo",
                                      hoverinfo="skip"))
     fig.add_hline(y=city * k, line=dict(color=charts.NOW, width=1.5),

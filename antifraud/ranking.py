@@ -61,7 +61,7 @@ class Config:
     prior_weeks: int = 52
     min_prior: float = 5.0
     max_prior: float = 500.0
-    gap_metrics: int = 3
+    gap_metrics: int = 2
 
     def dimension_label(self, dim: str) -> str:
         return {d: label for d, label, _ in self.dimensions}.get(dim, dim)
@@ -102,7 +102,7 @@ def load_config(section: dict | None = None) -> Config:
                   seed=int(sec.get("seed", 20261124)), interval=float(sec.get("interval", 0.95)),
                   prior_weeks=int(sec.get("prior_weeks", 52)),
                   min_prior=float(sec.get("min_prior", 5)), max_prior=float(sec.get("max_prior", 500)),
-                  gap_metrics=int(sec.get("gap_metrics", 3)))
+                  gap_metrics=int(sec.get("gap_metrics", 2)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -558,13 +558,21 @@ def screen_table(frame: pd.DataFrame, cfg: Config | None = None, mine: tuple[str
     out["发案数"] = frame["cases"].astype(int)
     out["样本"] = np.where(frame["small_sample"], "样本不足", "")
     out["差距（与全市中位比）"] = frame["gap"]
-    out["止付缺时间"] = frame["stop_time_missing"]
-    out["预警未反馈"] = frame["feedback_missing"]
-    out["预警未签收"] = frame["sign_missing"]
-    out["记录完整率"] = frame["completeness"]
     if mine:
         out.insert(3, "本辖区", np.where(frame["bureau_id"].isin(mine), "★", ""))
     return out
+
+
+def completeness_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per bureau, how complete its records are (missing fields count against it in the scores)."""
+    return pd.DataFrame({
+        "分县局": frame["bureau_name"].astype(str),
+        "有止付但缺时间": frame["stop_time_missing"],
+        "案件缺止付时间": frame["cases_without_stop_times"],
+        "预警未反馈": frame["feedback_missing"],
+        "预警未签收": frame["sign_missing"],
+        "记录完整率": frame["completeness"],
+    })
 
 
 def metric_columns(frame: pd.DataFrame, cfg: Config | None = None) -> pd.DataFrame:

@@ -32,13 +32,24 @@ ui.table(ranking.screen_table(frame, cfg, ctx.filters.bureaus), f"分县局排�
          caption=("总分与各维度分 0–100，50 为全市水平；小样本的比率先向全市水平收缩，排名区间来自计数的重抽样"
                   f"（{cfg.resamples} 次，{cfg.interval:.0%}）。排名变化：↑ 为上升。样本不足：案件少于"
                   f"{cfg.min_cases}起。缺失记录一律按不利计，少记不会得分更高。方法见 docs/ranking.md。"),
-         column_config={"总分": st.column_config.NumberColumn(format="%.1f"),
-                        "记录完整率": st.column_config.NumberColumn(format="percent")},
-         height=min(38 * (len(frame) + 1) + 4, 620))
+         column_config={**{c: st.column_config.NumberColumn(format="%.1f", width=60)
+                           for c in ["总分"] + [label for _, label, _ in cfg.dimensions]},
+                        **{c: st.column_config.Column(width=w) for c, w in
+                           (("排名", 50), ("排名区间", 70), ("排名变化", 70), ("发案数", 60), ("样本", 70),
+                            ("本辖区", 50), ("分县局", 120))},
+                        "差距（与全市中位比）": st.column_config.TextColumn(width=660)},
+         height=min((44 if ctx.wall else 35) * (len(frame) + 1) + 3, 760 if ctx.wall else 620))
 
 if not ctx.wall:
-    ui.chart(funnel.rank_ranges(frame), "条为排名区间（计数重抽样的中间"
-             f"{cfg.interval:.0%}），点为本期名次；区间重叠的分县局之间差异不可靠。", key="rank_ranges")
+    left, right = st.columns([3, 2])
+    with left:
+        ui.chart(funnel.rank_ranges(frame), "条为排名区间（计数重抽样的中间"
+                 f"{cfg.interval:.0%}），点为本期名次；区间重叠的分县局之间差异不可靠。", key="rank_ranges")
+    with right:
+        ui.table(ranking.completeness_table(frame), f"记录完整性_{period.key}_{which}", title="记录完整性",
+                 caption="有止付但缺时间：有止付冻结金额或止付时间、却缺转账或止付时间的案件；记录完整率 = 1 −"
+                         "（有止付但缺时间 + 预警未反馈）÷（有止付案件 + 预警数）。缺失一律按不利计分。",
+                 column_config={"记录完整率": st.column_config.NumberColumn(format="percent")})
     notes = [f"{metrics.get(n).label}：{note}" for n, note in ranking.FAIR_NOTES.items()
              if n in frame.attrs.get("metrics", [])]
     dropped = [n for n in frame.attrs.get("dropped", [])]
@@ -57,6 +68,7 @@ if not ctx.wall:
              "限外的点与全市的差异超出偶然波动。", key="funnel")
 
     table = metrics.table(by_bureau, [m.name for m in metrics.CATALOGUE] + [m.name for m in metrics.EXTRA])
+    table = table.apply(lambda col: col.astype(float))
     table.insert(0, "分县局", by_bureau["bureau_name"].astype(str))
     screen = table.copy()
     config = {}

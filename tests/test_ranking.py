@@ -245,10 +245,11 @@ def test_28d_and_ytd(use_fixture_db):
 
 
 def test_funnel_limits_and_outliers():
-    # city rate 0.5: for 2 trials the 95% limits are 0..1; 0 of 100 lies beyond 99.8%
+    # city rate 0.5, 2 trials: P(X<=1) = .75, P(X<=2) = 1; the drawn 97.5% line interpolates
+    # (2 - (1 - .975) / (1 - .75)) / 2 = 0.95; the lower one is floored at 0
     lim = funnel.limits(0.5, "binomial", 100)
     row = lim[lim["n"] == 2].iloc[0]
-    assert row["lo_95%"] == 0 and row["hi_95%"] == 1
+    assert row["lo_95%"] == 0 and row["hi_95%"] == pytest.approx(0.95)
     frame = pd.DataFrame({"bureau_name": ["甲", "乙", "丙"], "warnings": [100.0, 100.0, 2.0],
                           "dissuaded": [0.0, 98.0, 2.0], "population": [1e5] * 3},
                          index=pd.Index(["1", "2", "3"], name="bureau_id"))
