@@ -11,6 +11,7 @@ Loops are bounded by counts and by a deadline; nothing asserts on speed.
 """
 from __future__ import annotations
 
+import ast
 import gc
 import json
 import os
@@ -31,8 +32,8 @@ from conftest import ROOT, build_fixture_db, read_fixture
 W47 = {"start": "2026-11-16", "end": "2026-11-23", "bureaus": [], "types": []}
 STATE_A = (5, 1288000.0)      # C1..C5
 STATE_B = (4, 280000.0)       # C1..C4, C4 at 200,000
-SWAPS = 40                    # writer flips (B, A, B, …): even count ends on A
-DEADLINE_S = 45               # hard stop for every loop, whatever the machine
+SWAPS = 20                    # writer flips (B, A, B, …): even count ends on A
+DEADLINE_S = 90               # hard stop for every loop on a machine that is very busy
 
 # Batches that turn A into B and back; shared with the child processes as source text.
 STATES_SRC = r'''
@@ -152,16 +153,19 @@ def test_readers_see_only_whole_states_while_a_writer_swaps(live_db, tmp_path):
     threads = [threading.Thread(target=reader) for _ in range(reader_threads)]
     for t in threads:
         t.start()
+    report_threads = [threading.Thread(target=_report_reads_until, args=(writer, live_db, report_proc_reads))
+                      for _ in range(2)]
+    for t in report_threads:
+        t.start()
     writer.stdin.write("go\n")
     writer.stdin.flush()
-    report_proc_reads = _report_reads_until(writer, live_db)
     try:
         out, err = writer.communicate(timeout=DEADLINE_S + 30)
     finally:
         stop.set()
         stop_file.touch()
-        for t in threads:
-            t.join(timeout=30)
+        for t in threads + report_threads:
+            t.join(timeout=150)
     assert writer.returncode == 0, err
     swaps = int(out.strip().splitlines()[-1])
 
@@ -169,7 +173,7 @@ def test_readers_see_only_whole_states_while_a_writer_swaps(live_db, tmp_path):
     for p in procs:
         pout, perr = p.communicate(timeout=60)
         assert p.returncode == 0, perr
-        proc_seen.update({eval(k) if k.startswith("(") else k: v
+        proc_seen.update({ast.literal_eval(k) if k.startswith("(") else k: v
                           for k, v in json.loads(pout.strip().splitlines()[-1]).items()})
 
     thread_reads, proc_reads = sum(seen.values()), sum(proc_seen.values())
@@ -180,29 +184,32 @@ def test_readers_see_only_whole_states_while_a_writer_swaps(live_db, tmp_path):
     assert set(seen) <= allowed, seen
     assert set(proc_seen) <= allowed, proc_seen
     assert set(report_proc_reads) <= allowed, report_proc_reads
-    assert swaps >= 10
+    assert swaps >= 2
     # both states were observed, so the readers really ran across swaps
     assert seen[STATE_A] and seen[STATE_B], seen
     assert thread_reads >= 50 and proc_reads >= 20
     assert read_w47() == STATE_A          # the writer ends on A and the reader follows it
 
 
-def _report_reads_until(writer: subprocess.Popen, db: Path) -> Counter:
-    """While the writer runs, read the week through the real report CLI if it exists yet."""
-    seen: Counter = Counter()
+_report_lock = threading.Lock()
+
+
+def _report_reads_until(writer: subprocess.Popen, db: Path, seen: Counter) -> None:
+    """While the writer runs, read the week through the real report command (once it exists)."""
     if not (ROOT / "antifraud" / "report.py").exists() and not (ROOT / "antifraud" / "report").is_dir():
-        return seen
+        return
     deadline = time.monotonic() + DEADLINE_S
-    while writer.poll() is None and time.monotonic() < deadline and sum(seen.values()) < 20:
+    while writer.poll() is None and time.monotonic() < deadline:
         done = subprocess.run([sys.executable, "-m", "antifraud", "report", "--format", "json",
                                "--week", "2026-W47", "--no-archive", "--db", str(db)],
                               cwd=ROOT, capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
-            seen[f"exit {done.returncode}: {done.stderr.strip()[-300:]}"] += 1
+            with _report_lock:
+                seen[f"exit {done.returncode}: {done.stderr.strip()[-300:]}"] += 1
             continue
         kpis = json.loads(done.stdout)["kpis"]
-        seen[(int(kpis["cases"]["value"]), float(kpis["loss"]["value"]))] += 1
-    return seen
+        with _report_lock:
+            seen[(int(kpis["cases"]["value"]), float(kpis["loss"]["value"]))] += 1
 
 
 def test_reader_follows_a_swap_and_keeps_the_old_handle_for_a_running_query(live_db):
@@ -257,7 +264,7 @@ while not go.exists():
 store.apply(db, [store.Batch("cases", extra, f"extra-{tag}.csv", f"sha-{tag}", 1)], U, S)
 '''.replace("import pandas as pd", "import time\nimport pandas as pd")
     lost = 0
-    rounds = 6
+    rounds = 4
     for r in range(rounds):
         go = tmp_path / f"go{r}"
         procs = [_spawn(child, db, f"{r}{w}", go) for w in range(3)]
