@@ -43,6 +43,9 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--years", type=float, nargs="+", default=[2.0])
     b.add_argument("--repeat", type=int, default=20)
     b.add_argument("--out", default="bench-out")
+    b.add_argument("--reuse-db", action="store_true", help="复用上次导入的基准数据库（只重测查询）")
+    b.add_argument("--chunk-rows", type=int, default=2_000_000,
+                   help="单个导出文件超过此行数时按月拆分、分批导入（0：不拆分）")
 
     e = sub.add_parser("export-parquet", help="按 年/周/分县局 分区导出 Parquet")
     e.add_argument("dir")

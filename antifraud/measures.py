@@ -36,12 +36,23 @@ def by_bureau(start: dt.date, end: dt.date, filters: Filters = Filters()) -> pd.
     frame["population"] = pd.to_numeric(frame["population"], errors="coerce").astype(float)
     if filters.bureaus:
         frame = frame[frame.index.isin(filters.bureaus)]
+    # the same query already carries the all-rows median; total() reuses it instead of
+    # scanning the window's raw warnings a second time
+    city = sign[sign.bureau_id.isna()]
+    frame.attrs["median_sign_minutes"] = (
+        (start, end, filters),
+        float(city.median_sign_minutes.iloc[0]) if len(city) and pd.notna(city.median_sign_minutes.iloc[0])
+        else float("nan"))
     return frame
 
 
 def total(frame: pd.DataFrame, start: dt.date, end: dt.date, filters: Filters = Filters()) -> pd.Series:
     """City (or filtered) total: additive measures summed, the median taken over all rows."""
     out = frame[[c for c in metrics.MEASURES if c in frame]].sum(numeric_only=True)
+    known = frame.attrs.get("median_sign_minutes")
+    if known and known[0] == (start, end, filters):
+        out["median_sign_minutes"] = known[1]
+        return out
     p = {"start": start, "end": end + dt.timedelta(days=1), **filters.params()}
     sign = queries.run("sign_median", **p)
     city = sign[sign.bureau_id.isna()]

@@ -50,6 +50,13 @@ CREATE TABLE IF NOT EXISTS warning_daily (
     victimized_after BIGINT, feedback_missing BIGINT, signed_missing BIGINT,
     avoided_loss DECIMAL(38,2));
 
+-- warning_daily without level/result/source: what the per-bureau measures read over long
+-- windows (YTD), ~70x fewer rows than warning_daily at a city's volume.
+CREATE TABLE IF NOT EXISTS warning_bureau_daily (
+    day DATE, bureau_id VARCHAR, fraud_type VARCHAR, warnings BIGINT, dissuaded BIGINT,
+    overdue BIGINT, victimized_after BIGINT, feedback_missing BIGINT, signed_missing BIGINT,
+    avoided_loss DECIMAL(38,2));
+
 CREATE TABLE IF NOT EXISTS area_weekly (
     week_start DATE, bureau_id VARCHAR, station VARCHAR, township VARCHAR, fraud_type VARCHAR,
     cases BIGINT, loss DECIMAL(38,2));

@@ -9,6 +9,7 @@ and changes rows (the incremental path), and on a small generated sample.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import shutil
 import subprocess
 import sys
@@ -29,7 +30,12 @@ AREA_KEYS = ["week_start", "bureau_id", "station", "township", "fraud_type"]
 
 
 def raw(db: Path, table: str) -> pd.DataFrame:
-    con = duckdb.connect(str(db), read_only=True)
+    return _raw(str(db), Path(db).stat().st_mtime_ns, table).copy()
+
+
+@functools.lru_cache(maxsize=32)
+def _raw(db: str, stamp: int, table: str) -> pd.DataFrame:
+    con = duckdb.connect(db, read_only=True)
     try:
         return con.execute(f"SELECT * FROM {table}").df()
     finally:
