@@ -362,6 +362,7 @@ def bench_history(out: Path, scale: float, years: float, repeat: int, log, reuse
     result["db_mb"] = round(db.stat().st_size / 2**20, 1)
     week = HISTORY_END
     cold_runs = max(3, repeat // 4)
+    result["loadavg_before_pages"] = [round(x, 1) for x in os.getloadavg()]
     served = serve(db, week, repeat, cold_runs)
     result["serve_peak_rss_mb"] = round(served["peak_rss_mb"])
     log(f"[{tag}] pages measured ({len(served['pages'])}), serving peak {result['serve_peak_rss_mb']} MB")
@@ -489,7 +490,7 @@ def table(result: dict) -> str:
                          f"{_ms(p['warm_median_ms'])} | {_ms(p['warm_p95_ms'])} | {_ms(p.get('pandas_median_ms'))} | "
                          f"{p.get('ratio') if p.get('ratio') is not None else '—'}× |")
         lines.append(f"服务进程峰值内存 {h['serve_peak_rss_mb']} MB; pandas 载入 {h['pandas_load_seconds']} s, "
-                     f"峰值 {h['pandas_peak_rss_mb']} MB")
+                     f"峰值 {h['pandas_peak_rss_mb']} MB; 测页面前负载 {h.get('loadavg_before_pages')}")
     if len(result["histories"]) > 1:
         lines.append("")
         hs = result["histories"]
