@@ -62,23 +62,26 @@ def trend_vs_last_year(frame, title: str, unit: str = "起", value_label: str = 
                     line=dict(color=BEFORE, width=2, dash="dot"))
     fig.add_scatter(x=frame["label"], y=frame["now"], name=value_label, mode="lines+markers",
                     line=dict(color=NOW, width=3))
-    fig.update_yaxes(title=unit, rangemode="tozero")
+    # the unit is in the title; a rotated one-character axis title only adds clutter
+    fig.update_yaxes(rangemode="tozero")
     fig.update_xaxes(type="category")
     return fig
 
 
 def bars(frame, x: str, y: str, title: str, unit: str = "", horizontal: bool = True,
-         color: str | None = None, text_format: str = "{:,.0f}", height: int | None = None,
+         color: str | list[str] | None = None, text_format: str = "{:,.0f}", height: int | None = None,
          reference: float | None = None, reference_label: str = "") -> go.Figure:
     """One bar per row, labelled with its value; an optional reference line (e.g. the city)."""
     n = len(frame)
     fig = _fig(title, height or (max(260, 28 * n + 90) if horizontal else 360))
     text = [text_format.format(v) if v == v else "—" for v in frame[y]]
+    top = max([float(v) for v in frame[y] if v == v] + [0.0])
     if horizontal:
         fig.add_bar(y=frame[x], x=frame[y], orientation="h", text=text, textposition="outside",
                     marker_color=color or NOW, cliponaxis=False)
         fig.update_yaxes(autorange="reversed", type="category")
-        fig.update_xaxes(title=unit)
+        # room for the value labels outside the longest bar
+        fig.update_xaxes(title=unit, range=[0, top * 1.15] if top > 0 else None)
     else:
         fig.add_bar(x=frame[x], y=frame[y], text=text, textposition="outside",
                     marker_color=color or NOW, cliponaxis=False)
@@ -145,8 +148,9 @@ def histogram(values, title: str, unit: str = "分钟", bin_size: float = 10, li
     if limit is not None:
         vals = [min(v, limit) for v in vals]
     fig = _fig(title)
-    fig.add_histogram(x=vals, xbins=dict(start=0, end=(limit or (max(vals) if vals else 1)) + bin_size,
-                                         size=bin_size), marker_color=NOW)
+    end = (limit or (max(vals) if vals else 1)) + bin_size
+    fig.add_histogram(x=vals, xbins=dict(start=0, end=end, size=bin_size), marker_color=NOW)
+    fig.update_xaxes(range=[0, end])
     if marker is not None:
         fig.add_vline(x=marker, line=dict(color=RED, dash="dash", width=2),
                       annotation_text=marker_label, annotation_position="top right")

@@ -73,13 +73,21 @@ def legend_html(bounds: list[float], title: str) -> str:
     return f"<div style='font-size:0.85rem;color:#888'>{title}：{items}</div>"
 
 
+def _fade(rgba: list[int], highlight, bureau_id) -> list[int]:
+    if highlight and str(bureau_id) not in highlight:
+        return rgba[:3] + [60]
+    return rgba
+
+
 def choropleth(boundaries: dict | None, values: pd.DataFrame, points: pd.DataFrame | None = None,
-               *, value_label: str = "万人发案", dark: bool = False, height_hint: int = 620) -> pdk.Deck:
+               *, value_label: str = "万人发案", dark: bool = False,
+               highlight: set[str] | frozenset[str] = frozenset()) -> pdk.Deck:
     """County polygons coloured by `values.value` (index or column bureau_id), labels and points.
 
     `values`: bureau_id, district_name, value, cases, kind ('county' | 'zone'), lon, lat.
     `points`: name, lon, lat, cases (stations sized by cases). Zones (no polygon) are drawn
-    as ringed points coloured like the polygons.
+    as ringed points coloured like the polygons. With `highlight` (bureau ids chosen in the
+    filter) the other bureaus stay visible for context but faded.
     """
     v = values.reset_index() if "bureau_id" not in values else values.copy()
     bounds = classes([x for x in v["value"].tolist() if x and x > 0])
@@ -92,7 +100,7 @@ def choropleth(boundaries: dict | None, values: pd.DataFrame, points: pd.DataFra
             props = f.setdefault("properties", {})
             row = by_id.get(str(props.get("bureau_id")))
             val = None if row is None else row.value
-            props["fill"] = colour(val, bounds)
+            props["fill"] = _fade(colour(val, bounds), highlight, props.get("bureau_id"))
             props["tip"] = (f"{props.get('district_name', '')}\n{value_label} "
                             f"{'—' if val is None or val != val else f'{val:.2f}'}"
                             f"\n发案 {0 if row is None else int(row.cases)}起")
@@ -105,7 +113,7 @@ def choropleth(boundaries: dict | None, values: pd.DataFrame, points: pd.DataFra
         centre = [float(coords.lon.mean()), float(coords.lat.mean())]
     zones = coords[coords.get("kind", pd.Series(dtype=str)).astype(str) == "zone"].copy()
     if len(zones):
-        zones["fill"] = [colour(x, bounds) for x in zones["value"]]
+        zones["fill"] = [_fade(colour(x, bounds), highlight, b) for x, b in zip(zones["value"], zones["bureau_id"])]
         zones["tip"] = [f"{d}（功能区）\n{value_label} {'—' if x != x else f'{x:.2f}'}\n发案 {int(c)}起"
                         for d, x, c in zip(zones.district_name, zones.value, zones.cases)]
         layers.append(pdk.Layer("ScatterplotLayer", data=zones[["lon", "lat", "fill", "tip"]],

@@ -331,12 +331,28 @@ def table(frame: pd.DataFrame, name: str, *, title: str | None = None, caption: 
     if frame is None or frame.empty:
         st.caption("（本期无数据）")
     else:
-        st.dataframe(frame, height=height, hide_index=hide_index, column_config=column_config,
+        # a fixed height only pays off for long tables; short ones would show empty rows
+        h = height if isinstance(height, str) or len(frame) > 12 else "auto"
+        st.dataframe(_numeric(frame), height=h, hide_index=hide_index, column_config=column_config,
                      width="stretch")
     if caption:
         st.caption(caption)
     if downloads and frame is not None and not frame.empty and not is_wall():
         _downloads(frame, name, title or name, key or name)
+
+
+def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns holding only numbers and None become floats (None shows blank, not 'None')."""
+    out = frame
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            values = frame[col].dropna()
+            if len(values) < len(frame[col]) and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                      for v in values):
+                if out is frame:
+                    out = frame.copy()
+                out[col] = pd.to_numeric(frame[col], errors="coerce")
+    return out
 
 
 def _downloads(frame: pd.DataFrame, name: str, title: str, key: str) -> None:

@@ -8,7 +8,11 @@ from antifraud.views import areas
 ctx = ui.frame("高发区域")
 period = ctx.period
 
-rates = areas.bureau_rates(measures.by_bureau(period.start, period.end, ctx.filters), ctx.units)
+# the map and the rate chart keep every bureau for context (chosen districts highlighted);
+# places and hot spots follow the district filter
+city = measures.Filters(types=ctx.filters.types)
+rates = areas.bureau_rates(measures.by_bureau(period.start, period.end, city), ctx.units)
+chosen = set(ctx.filters.bureaus)
 lookback = max(int(config.setting("hotspots.baseline_weeks", 4)), int(config.setting("hotspots.rising_weeks", 3)) + 4)
 start, end = areas.places_window(period, lookback)
 places = queries.run("area_weekly_places", start=start, end=end, **ctx.filters.params())
@@ -21,13 +25,14 @@ with left:
     boundaries = maps.load_boundaries()
     if boundaries is None:
         st.info("缺少区县边界文件（settings [paths] boundaries），地图只显示功能区和派出所点位。")
-    st.pydeck_chart(maps.choropleth(boundaries, rates, points, dark=ctx.wall), height=560)
+    st.pydeck_chart(maps.choropleth(boundaries, rates, points, dark=ctx.wall, highlight=chosen), height=560)
     bounds = maps.classes([v for v in rates["value"].tolist() if v and v > 0])
     st.html(maps.legend_html(bounds, "万人发案（五个等数量分级）"))
     st.caption("圆环为无边界的功能区分局，蓝点为派出所（面积随发案数）。" + ui.definition("cases_per_10k"))
 with right:
     ui.chart(charts.bars(rates[["district_name", "value"]], "district_name", "value",
-                         f"各区县万人发案（{period.label}）", "起/万人", text_format="{:.2f}", height=560),
+                         f"各区县万人发案（{period.label}）", "起/万人", text_format="{:.2f}", height=560,
+                         color=areas.bar_colours(rates, ctx.filters.bureaus)),
              ui.definition("cases_per_10k"), key="rate_bars")
 
 hot = hotspots.emerging(places, areas.hot_week(period).start, level="township")
@@ -51,5 +56,5 @@ with b:
     ui.table(areas.place_table(top, ctx.units, "township"), f"乡镇街道发案前{n}_{period.key}",
              title=f"乡镇街道发案前{n}", caption="按周汇总（area_weekly）；月度为周一落在本月的各周。")
 
-ui.table(areas.rate_table(rates), f"万人发案_{period.key}", title="各区县万人发案明细",
+ui.table(areas.rate_table(rates), f"万人发案_{period.key}", title="各区县万人发案明细（全市，便于比较）",
          caption=ui.definition("cases_per_10k"))

@@ -24,7 +24,7 @@ left, right = st.columns(2)
 with left:
     ui.chart(charts.stacked(interception.by_amount(table), "区县", {"止付(万元)": "止付", "冻结(万元)": "冻结"},
                             f"各区县止付、冻结金额及返还（{period.label}，万元）", "万元", horizontal=True,
-                            height=480, overlay={"返还(万元)": "返还"}),
+                            overlay={"返还(万元)": "返还"}),
              ui.definition("stopped", "frozen", "returned"), key="by_bureau")
 with right:
     ui.chart(charts.stacked(over, "label", {"stopped": "止付", "frozen": "冻结"},

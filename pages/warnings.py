@@ -28,7 +28,7 @@ per_bureau = views.overdue_by_bureau(overdue, ctx.units)
 c, d = st.columns(2)
 with c:
     ui.chart(charts.stacked(per_bureau, "区县", {lv: f"{lv}级" for lv in views.LEVELS},
-                            f"各区县超期预警数（{period.label}）", "条", horizontal=True, height=420),
+                            f"各区县超期预警数（{period.label}）", "条", horizontal=True),
              ui.definition("overdue_rate"), key="overdue_bars")
 with d:
     table = views.bureau_table(measures.by_bureau(period.start, period.end, ctx.filters),

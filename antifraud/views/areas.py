@@ -21,6 +21,14 @@ def bureau_rates(by_bureau: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["value", "bureau_id"], ascending=[False, True]).reset_index(drop=True)
 
 
+def bar_colours(rates: pd.DataFrame, chosen: tuple[str, ...]) -> list[str] | None:
+    """Chosen bureaus in the accent colour, the others grey (None: no district filter)."""
+    from antifraud import charts
+    if not chosen:
+        return None
+    return [charts.NOW if str(b) in chosen else charts.BEFORE for b in rates["bureau_id"]]
+
+
 def station_points(places: pd.DataFrame, stations: pd.DataFrame) -> pd.DataFrame:
     """name, lon, lat, cases: stations with coordinates and their cases in the period."""
     cols = ["name", "lon", "lat", "cases"]
