@@ -176,6 +176,7 @@ def observe(item_metric: str, now: pd.DataFrame, last_year: pd.DataFrame | None)
 class Prior:
     k: float             # pseudo-count (trials, or expected events for poisson)
     tau: float           # sd of the true rates between bureaus, in the window's rate units
+    spread: float        # sd of a typical bureau's observed rate around the city: true + chance
     base: float          # reference city rate per exposure unit (poisson only)
     scale: float         # window length / reference length (poisson only)
 
@@ -196,7 +197,9 @@ def estimate_prior(obs: Observed, cfg: Config, scale: float = 1.0) -> Prior | No
         tau2 = spread - unit_var * ok.sum() / total_n
         k = unit_var / tau2 - 1 if tau2 > 0 else math.inf
         k = float(np.clip(k, cfg.min_prior, cfg.max_prior))
-        return Prior(k, math.sqrt(unit_var / (k + 1)), p, 1.0)
+        tau = math.sqrt(unit_var / (k + 1))
+        typical_n = total_n / ok.sum() * scale          # a typical bureau's trials in the window
+        return Prior(k, tau, math.sqrt(tau ** 2 + unit_var / typical_n), p, 1.0)
     if p <= 0:
         return None
     expected = p * n
@@ -204,7 +207,9 @@ def estimate_prior(obs: Observed, cfg: Config, scale: float = 1.0) -> Prior | No
     relvar = spread - ok.sum() / expected.sum()
     k = 1 / relvar if relvar > 0 else math.inf
     k = float(np.clip(k, cfg.min_prior, cfg.max_prior))
-    return Prior(k, p * scale / math.sqrt(k), p, scale)
+    rate = p * scale                                    # city rate per exposure unit in the window
+    tau = rate / math.sqrt(k)
+    return Prior(k, tau, math.sqrt(tau ** 2 + rate / (total_n / ok.sum())), p, scale)
 
 
 def _weights(obs: Observed, prior: Prior) -> np.ndarray:
@@ -222,8 +227,11 @@ def _shrink(x: np.ndarray, n: np.ndarray, w: np.ndarray):
     return w * own + (1 - w) * city, city
 
 
-def _score(shrunk, city, direction: int, tau: float):
-    return 100.0 * ndtr(direction * (shrunk - city) / tau)
+def _score(shrunk, city, direction: int, spread: float):
+    # Divided by the observed spread (true + chance), not the true spread alone: where
+    # bureaus hardly differ in truth the shrunk values sit near the city and score near 50
+    # instead of having their leftover noise blown up.
+    return 100.0 * ndtr(direction * (shrunk - city) / spread)
 
 
 # ---------------------------------------------------------------------------------------
@@ -247,12 +255,12 @@ def _parts(now, last_year, reference, reference_last_year, scale, cfg) -> list[_
         obs = observe(item.metric, now, last_year)
         ref = observe(item.metric, reference, reference_last_year)
         prior = estimate_prior(ref, cfg, scale)
-        if prior is None or not prior.tau > 0 or obs.n.sum() <= 0:
+        if prior is None or not prior.spread > 0 or obs.n.sum() <= 0:
             continue      # no information for anyone in this window: the metric drops out
         w = _weights(obs, prior)
         shrunk, city = _shrink(obs.x, obs.n, w)
         parts.append(_Part(item, obs, prior, w, shrunk, float(city[0]),
-                           _score(shrunk, city, item.direction, prior.tau)))
+                           _score(shrunk, city, item.direction, prior.spread)))
     return parts
 
 
@@ -292,7 +300,7 @@ def _resample(parts: list[_Part], cfg: Config, n_bureaus: int):
             n = obs.n
         shrunk, city = _shrink(x, n, part.w)
         scores[part.item.metric + "@" + part.item.dimension] = _score(
-            shrunk, city, part.item.direction, part.prior.tau)
+            shrunk, city, part.item.direction, part.prior.spread)
     _, overall = _combine(scores, cfg)
     return overall
 
@@ -377,11 +385,14 @@ def rank(now: pd.DataFrame, last_year: pd.DataFrame | None = None, *,
     else:
         out["rank_low"], out["rank_high"] = 1, n_bureaus
     out["rank_change"] = pd.array([pd.NA] * n_bureaus, dtype="Int64")
+    out["rank_change_notable"] = False
     if prev is not None and _has_data(prev):
         before, _, _ = score_table(prev.reindex(now.index), prev_last_year, reference,
                                    reference_last_year, scale, cfg)
-        out["rank_change"] = pd.array(_ranks(before["score"].to_numpy(float)) - out["rank"].to_numpy(),
-                                      dtype="Int64")
+        prev_rank = _ranks(before["score"].to_numpy(float))
+        out["rank_change"] = pd.array(prev_rank - out["rank"].to_numpy(), dtype="Int64")
+        # a move is worth talking about only when the old place lies outside today's range
+        out["rank_change_notable"] = (prev_rank < out["rank_low"]) | (prev_rank > out["rank_high"])
     cases = _col(now, "cases")
     out["cases"] = cases.astype(int)
     out["small_sample"] = cases < cfg.min_cases
@@ -536,11 +547,14 @@ def rank_range(low, high) -> str:
     return f"{int(low)}" if int(low) == int(high) else f"{int(low)}–{int(high)}"
 
 
-def change_text(value) -> str:
+def change_text(value, notable: bool = True) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "—"
     value = int(value)
-    return "持平" if value == 0 else (f"↑{value}" if value > 0 else f"↓{-value}")
+    if value == 0:
+        return "持平"
+    arrow = f"↑{value}" if value > 0 else f"↓{-value}"
+    return arrow if notable else f"{arrow}（不显著）"
 
 
 def screen_table(frame: pd.DataFrame, cfg: Config | None = None, mine: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -551,7 +565,7 @@ def screen_table(frame: pd.DataFrame, cfg: Config | None = None, mine: tuple[str
         "排名区间": [rank_range(a, b) for a, b in zip(frame["rank_low"], frame["rank_high"])],
         "分县局": frame["bureau_name"].astype(str),
         "总分": frame["score"],
-        "排名变化": [change_text(v) for v in frame["rank_change"]],
+        "排名变化": [change_text(v, bool(n)) for v, n in zip(frame["rank_change"], frame["rank_change_notable"])],
     })
     for dim, label, _ in cfg.dimensions:
         out[label] = frame[f"score_{dim}"]

@@ -33,16 +33,18 @@ def tiny():
 
 def test_hand_computed_ranking():
     out = ranking.rank(tiny(), cfg=one_metric()).set_index("bureau_id")
-    # city rate 15/21; prior sd tau = sqrt(p(1-p)/(k+1)); weight n/(n+k)
+    # city rate p = 15/21; k = 10 pseudo-warnings; weight n/(n+k); true spread
+    # tau^2 = p(1-p)/(k+1); a typical bureau (21/3 = 7 warnings) is observed with
+    # spread^2 = tau^2 + p(1-p)/7; score = 100 * Phi((shrunk - p) / spread)
     p = 15 / 21
-    tau = math.sqrt(p * (1 - p) / 11)
+    spread = math.sqrt(p * (1 - p) / 11 + p * (1 - p) / 7)
     shrunk = {"A": 0.5 * 0.9 + 0.5 * p, "B": 1 / 11 * 1.0 + 10 / 11 * p, "C": 0.5 * 0.5 + 0.5 * p}
     for b, v in shrunk.items():
         assert out.loc[b, "dissuasion_rate_shrunk"] == pytest.approx(v)
-        assert out.loc[b, "score"] == pytest.approx(round(100 * phi((v - p) / tau), 1), abs=0.05)
-    assert out.loc["A", "score"] == pytest.approx(75.2, abs=0.05)   # Φ(0.682)
-    assert out.loc["B", "score"] == pytest.approx(57.6, abs=0.05)   # Φ(0.191): 100% on one warning
-    assert out.loc["C", "score"] == pytest.approx(21.6, abs=0.05)   # Φ(-0.787)
+        assert out.loc[b, "score"] == pytest.approx(round(100 * phi((v - p) / spread), 1), abs=0.05)
+    assert out.loc["A", "score"] == pytest.approx(66.5, abs=0.05)   # Φ(0.425)
+    assert out.loc["B", "score"] == pytest.approx(54.7, abs=0.05)   # Φ(0.119): 100% on one warning
+    assert out.loc["C", "score"] == pytest.approx(31.2, abs=0.05)   # Φ(-0.491)
     assert list(out["rank"]) == [1, 2, 3]
     assert out.loc["B", "dissuasion_rate"] == 1.0                    # shown as observed
     assert bool(out.loc["B", "small_sample"]) and not bool(out.loc["A", "small_sample"])
@@ -293,3 +295,15 @@ def test_rank_range_figure():
     out = ranking.rank(frame, last, cfg=ranking.load_config())
     fig = funnel.rank_ranges(out)
     assert list(fig.data[1].x) == list(out["rank"])
+
+
+def test_rank_change_is_called_notable_only_outside_the_range():
+    frame, last = with_lucky(*synthetic(5))
+    prev = frame.copy()
+    prev["dissuaded"] = np.floor(prev["warnings"] * 0.5)          # a very different previous period
+    out = ranking.rank(frame, last, prev=prev, cfg=ranking.load_config())
+    before = out["rank"] + out["rank_change"].astype(int)
+    expected = (before < out["rank_low"]) | (before > out["rank_high"])
+    assert list(out["rank_change_notable"]) == list(expected)
+    assert ranking.change_text(3, True) == "↑3" and ranking.change_text(-2, False) == "↓2（不显著）"
+    assert ranking.change_text(0) == "持平" and ranking.change_text(pd.NA) == "—"
