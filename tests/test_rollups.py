@@ -111,6 +111,7 @@ def assert_rollups_match_raw(db: Path) -> None:
     assert_same_rollup(db, "case_daily", crow[CASE_KEYS + [c for c in crow if c not in
                        CASE_KEYS + ["week_start", "station", "township"]]], CASE_KEYS)
     assert_same_rollup(db, "warning_daily", wrow, WARNING_KEYS)
+    assert_same_rollup(db, "warning_bureau_daily", wrow.drop(columns=["level", "result", "source"]), CASE_KEYS)
     assert_same_rollup(db, "area_weekly", crow[AREA_KEYS + ["cases", "loss"]], AREA_KEYS)
 
 
