@@ -155,6 +155,8 @@ class Workbook:
         """One sheet: marking + title in row 1, header in row 2 (frozen), the table below."""
         ws = self.book.add_worksheet(sheet_name(name, self.taken))
         self._page_setup(ws, title)
+        if len(frame.columns) > 8:           # wide tables print across, not shrunk to unreadable
+            ws.set_landscape()
         kinds = dict(kinds or {})
         top = " ".join(t for t in (self.marking, title or "") if t)
         ws.write_string(0, 0, neutralise(top), self.fmt_mark if self.marking else self.fmt_title)
