@@ -342,16 +342,16 @@ def table(frame: pd.DataFrame, name: str, *, title: str | None = None, caption: 
 
 
 def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
-    """Object columns holding only numbers and None become floats (None shows blank, not 'None')."""
-    out = frame
+    """Missing values show blank, not 'None': number columns become floats, text columns get ''."""
+    out = frame.copy()
     for col in frame.columns:
-        if frame[col].dtype == object:
-            values = frame[col].dropna()
-            if len(values) < len(frame[col]) and all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                                      for v in values):
-                if out is frame:
-                    out = frame.copy()
-                out[col] = pd.to_numeric(frame[col], errors="coerce")
+        if pd.api.types.is_numeric_dtype(frame[col]) or not frame[col].isna().any():
+            continue
+        values = frame[col].dropna()
+        if len(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            out[col] = pd.to_numeric(frame[col], errors="coerce")
+        elif all(isinstance(v, str) for v in values):
+            out[col] = frame[col].astype(object).where(frame[col].notna(), "")
     return out
 
 
