@@ -280,3 +280,24 @@ store.apply(db, [store.Batch("cases", extra, f"extra-{tag}.csv", f"sha-{tag}", 1
         lost += len({f"X{r}{w}" for w in range(3)} - ids)
     print(f"\n[concurrency] concurrent writers: {rounds} rounds x 3 imports, lost={lost}")
     assert lost == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to list open files")
+def test_replaced_files_are_released_once_their_queries_are_done(live_db):
+    # A long-running dashboard must not keep every replaced database open: each one is a
+    # full copy that stays on disk, unlinked but allocated, until its last handle closes.
+    batches = load_states()
+    for i in range(10):
+        read_w47()
+        store.apply(live_db, batches["BA"[i % 2]](), units.load_units(), units.load_stations())
+    assert read_w47() == STATE_A
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(str(live_db.parent)) and target.endswith("(deleted)"):
+            held.append(target)
+    assert held == []
+    assert [k for k in queries._readers if k[0] == str(live_db)] == [(str(live_db), queries.stamp(live_db))]
