@@ -56,7 +56,7 @@ def rising_run(series: list[int]) -> int:
 def emerging(frame: pd.DataFrame, week_start: dt.date, *, level: str = "township",
              baseline_weeks: int | None = None, rising_weeks: int | None = None,
              min_cases: int | None = None, warn_z: float | None = None) -> pd.DataFrame:
-    """Emerging hot spots in the week starting `week_start`, strongest first (see module doc)."""
+    """Emerging hot spots in the week starting `week_start`, most cases first (see module doc)."""
     baseline_weeks = _setting(baseline_weeks, "hotspots.baseline_weeks", 4)
     rising_weeks = _setting(rising_weeks, "hotspots.rising_weeks", 3)
     min_cases = _setting(min_cases, "hotspots.min_cases", 3)
@@ -85,7 +85,8 @@ def emerging(frame: pd.DataFrame, week_start: dt.date, *, level: str = "township
                          "baseline": round(mean, 2), "run": run, "run_from": series[-1 - run],
                          "z": round(z, 2) if z is not None else None, "reason": "；".join(reasons)})
     out = pd.DataFrame(rows, columns=COLUMNS)
-    return out.sort_values(["z", "cases", "place"], ascending=[False, False, True]).reset_index(drop=True)
+    # most cases first: the room asks about the place with most victims, then the sharpest rise
+    return out.sort_values(["cases", "z", "place"], ascending=[False, False, True]).reset_index(drop=True)
 
 
 def top_places(frame: pd.DataFrame, start: dt.date, end: dt.date, *, level: str = "station",

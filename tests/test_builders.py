@@ -99,7 +99,7 @@ def test_emerging_hot_spots_by_hand():
                     "小镇": [0, 0, 0, 0, 0, 2],        # below min_cases
                     "突增镇": [1, 1, 1, 1, 1, 6]}, end)  # z = 2(√6 − 1) = 2.90, one rise only
     found = hotspots.emerging(frame, end, baseline_weeks=4, rising_weeks=3, min_cases=3, warn_z=2.0)
-    assert list(found.place) == ["突增镇", "城关镇"]
+    assert list(found.place) == ["城关镇", "突增镇"]             # most cases first
     row = found.set_index("place").loc["城关镇"]
     assert row.run == 4 and row.run_from == 2 and row.cases == 9
     assert row.reason == "连续4周上升，2→9起；高于前4周均值3.8起，本周9起"
