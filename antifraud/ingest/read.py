@@ -26,6 +26,10 @@ SNIFF_BYTES = 1 << 16
 MIN_HEADER_SCORE = 2     # known headers a row needs before it counts as the header row
 
 ZIP_MAGIC = b"PK\x03\x04"
+# An xlsx is a zip: its members' declared sizes are checked before anything is expanded.
+# Real workbooks compress 5-20x; a zip bomb thousands of times.
+MAX_UNZIPPED = 4 << 30
+MAX_RATIO = 200
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -186,8 +190,22 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _check_zip(data: bytes, name: str) -> None:
+    import zipfile
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            total = sum(max(0, info.file_size) for info in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+        raise UsageError(f"{name}：无法读取 Excel 文件（压缩结构损坏）") from None
+    if total > MAX_UNZIPPED or (total > (64 << 20) and total > MAX_RATIO * len(data)):
+        raise UsageError(f"{name}：Excel 文件解压后达 {total / (1 << 20):,.0f} MB（压缩 {len(data) / (1 << 20):,.1f} MB），"
+                         "疑似压缩炸弹，未读取")
+
+
 def _read_workbook(data: bytes, name: str, score: Scorer) -> Raw:
     from python_calamine import CalamineWorkbook
+    if data.startswith(ZIP_MAGIC):
+        _check_zip(data, name)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = [book.get_sheet_by_index(i).to_python(skip_empty_area=False)

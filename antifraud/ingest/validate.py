@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from antifraud import units as units_mod
 from antifraud.ingest import values as V
 from antifraud.ingest.read import Raw
 from antifraud.ingest.vocab import FIELD_KIND, ID_FIELD, OTHER_TYPE, Layout, Vocab
 
+LOOKUPS = {"bureau", "text", "fraud_type", "enum:status", "enum:gender", "enum:level", "enum:method",
+           "enum:result", "bool", "age"}
 MAX_AMOUNT = 10 ** 10        # 100亿元: beyond this a cell is a pasted number, not money
 SKIP_FIRST_CELL = r"^(合\s*计|总\s*计|小\s*计)"
 FOOTER = r"^(制表|填报|审核|导出|打印|统计人|统计时间|备注|注[:：]|说明|数据来源|单位[:：])"
@@ -40,7 +43,7 @@ def _order(kind: str) -> list[str]:
     return sorted(kinds, key=lambda f: (not kinds[f].startswith("id"), not kinds[f].endswith("!")))
 
 
-def parse(raw: Raw, layout: Layout, vocab: Vocab, units: pd.DataFrame, progress=None) -> Parsed:
+def parse(raw: Raw, layout: Layout, vocab: Vocab, units: pd.DataFrame) -> Parsed:
     kind, columns = layout.kind, layout.columns
     labels = vocab.labels[kind]
     kept = sorted({0, *(i for i, _ in columns.values())} & set(range(len(raw.headers))))
@@ -48,28 +51,47 @@ def parse(raw: Raw, layout: Layout, vocab: Vocab, units: pd.DataFrame, progress=
                      | {"_row": raw.table.column("_row")})
     con = duckdb.connect()
     try:
-        con.register("raw", table)
         con.register("_vmap", vocab.value_table())
         con.register("_ftype", vocab.fraud_type_table())
         alias = units_mod.alias_map(units)
         con.register("_alias", pd.DataFrame({"key": list(alias), "bureau_id": list(alias.values())}))
-        sql, params, unknown_cols = _query(kind, columns, kept, labels, raw)
-        con.execute(f"CREATE TEMP TABLE parsed AS {sql}", params)
-        if progress:
-            progress()
-        return _split(con, kind, columns, labels, raw, unknown_cols)
+        table, looked_up = _lookups(con, table, kind, columns, labels)
+        con.register("raw", table)
+        sql, params, unknown_cols = _query(kind, columns, kept, labels, raw, looked_up)
+        out = con.sql(sql, params=params).to_arrow_table()
+        return _split(con, out, table, kind, columns, raw, unknown_cols)
     finally:
         con.close()
+
+
+def _lookups(con, table: pa.Table, kind, columns, labels):
+    """Labels, bureaus, ages and free text repeat a lot: work each distinct value out once
+    (in SQL over the column's dictionary) and spread the answers back with one `take`."""
+    done = {}
+    for f, (i, _) in columns.items():
+        how = FIELD_KIND[kind][f].rstrip("!")
+        if how in LOOKUPS:
+            column = table.column(f"c{i}")
+            encoded = (column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
+                       ).combine_chunks()
+            con.register("d", pa.table({"raw": encoded.dictionary,
+                                        "i": pa.array(range(len(encoded.dictionary)), pa.int64())}))
+            join, value, label_sql, error = _lookup(how, labels[f])
+            answers = con.sql(f"SELECT {value} AS v, {label_sql} AS u, {error} AS e FROM d {join} ORDER BY d.i"
+                              ).to_arrow_table()
+            con.unregister("d")
+            for part in ("v", "u", "e"):
+                table = table.append_column(f"{part}_{f}", pa.DictionaryArray.from_arrays(
+                    encoded.indices, answers.column(part).combine_chunks()))
+            done[f] = (label_sql != "NULL", error != "NULL")
+    return table, done
 
 
 HIDDEN = "（含号码，已隐去）"
 
 
-def _lookup(how: str, f: str, label: str):
-    """(value, unknown label, error) over one distinct raw value `d.raw`, plus the join it needs.
-
-    Labels, bureaus, ages and free text repeat a lot, so they are worked out once per
-    distinct value and joined back, rather than once per row."""
+def _lookup(how: str, label: str):
+    """(join, value, unknown label, error) for one distinct raw value `d.raw`."""
     raw, shown = "d.raw", f"coalesce({V.text('d.raw')}, '{HIDDEN}')"
     if how == "bureau":
         return ("LEFT JOIN _alias m ON m.key = regexp_replace(d.raw, '\\s+', '', 'g')", "m.bureau_id", "NULL",
@@ -94,22 +116,24 @@ def _lookup(how: str, f: str, label: str):
     return join, value, f"CASE WHEN d.raw <> '' AND {known} THEN {shown} END", "NULL"
 
 
-def _query(kind, columns, kept, labels, raw):
+def _query(kind, columns, kept, labels, raw, looked_up):
     c = {f: f"c{i}" for f, (i, _) in columns.items()}
     first = [f"c{i}" for i in kept if i < 3] + ([c[ID_FIELD[kind]]] if ID_FIELD[kind] else [])
-    others = [f"c{i}" for i in kept if i != 0]
+    # A row with none of the must-have cells (id, time, bureau) is no record: a blank line,
+    # a 合计 row, a footer. Only those few columns are looked at, so this stays cheap.
+    required = [c[f] for f, how in FIELD_KIND[kind].items() if how.endswith("!") and f in c]
     skip = " OR ".join(
-        [_all_blank([f"c{i}" for i in kept])]
+        [_all_blank(required)]
         + [f"(left({col}, 1) IN ('合', '总', '小') AND regexp_matches({col}, '{SKIP_FIRST_CELL}'))"
            for col in dict.fromkeys(first)]
-        + [f"({_all_blank(others)} AND regexp_matches(c0, '{FOOTER}'))"])
+        + [f"({_all_blank([r for r in required if r != 'c0'])} AND regexp_matches(c0, '{FOOTER}'))"])
     params = {}
     if ID_FIELD[kind]:
         # a header repeated on every printed page
         skip += f" OR {c[ID_FIELD[kind]]} = $header_id"
         params["header_id"] = _nfkc(raw.headers[columns[ID_FIELD[kind]][0]])
 
-    ctes, joins, typed, errors, unknown = [], [], [], [], {}
+    typed, errors, unknown = [], [], {}
     for f in _order(kind):
         if f not in columns:
             continue
@@ -136,22 +160,18 @@ def _query(kind, columns, kept, labels, raw):
             errors.append(f"CASE {missing}WHEN v_{f} IS NULL OR v_{f} <> floor(v_{f}) OR v_{f} >= 1e9 "
                           f"THEN '{label}无法识别' WHEN v_{f} < 0 THEN '{label}为负' END")
         else:
-            join, value, label_sql, error = _lookup(how, f, label)
-            ctes.append(f"l_{f} AS (SELECT d.raw, {value} AS v, {label_sql} AS u, {error} AS e "
-                        f"FROM (SELECT DISTINCT {col} AS raw FROM kept) d {join})")
-            joins.append(f"LEFT JOIN l_{f} ON l_{f}.raw = kept.{col}")
-            typed.append(f"l_{f}.v AS v_{f}")
-            if label_sql != "NULL":
-                typed.append(f"l_{f}.u AS u_{f}")
+            has_label, has_error = looked_up[f]
+            if has_label:
                 unknown[f] = label
-            if error != "NULL" or required:
-                typed.append(f"l_{f}.e AS e_{f}")
+            if has_error or required:
                 errors.append(f"CASE {missing}ELSE e_{f} END")
     reason = f"coalesce({', '.join(errors)})" if errors else "NULL"
-    ctes_sql = "".join(f", {cte}" for cte in ctes)
-    sql = (f"WITH kept AS (SELECT * FROM raw WHERE NOT ({skip})){ctes_sql}, "
-           f"typed AS (SELECT kept.*, {', '.join(typed)} FROM kept {' '.join(joins)}) "
-           f"SELECT *, {reason} AS reason FROM typed")
+    # looked-up columns stay out of the result: _split takes them from `raw` by row number
+    final = "".join(f", {_final(kind, f)}" for f in FIELD_KIND[kind]
+                    if f in columns and f not in looked_up)
+    sql = (f"WITH kept AS (SELECT * FROM raw WHERE NOT ({skip})), "
+           f"typed AS (SELECT *{''.join(', ' + t for t in typed)} FROM kept) "
+           f"SELECT _row{final}, {reason} AS reason FROM typed")
     return sql, params, unknown
 
 
@@ -170,39 +190,59 @@ def _final(kind: str, f: str) -> str:
         # Arrow decimals is slow and width-guessing; cents below 10^10 yuan survive a double
         return f"CAST(round(v_{f}, 2) AS DOUBLE) AS {f}"
     if how == "count":
-        return f"CAST(v_{f} AS INTEGER) AS {f}"
+        return f"TRY_CAST(v_{f} AS INTEGER) AS {f}"
     if how == "date":
         return f"CAST(v_{f} AS DATE) AS {f}"
     return f"v_{f} AS {f}"
 
 
-def _split(con, kind, columns, labels, raw, unknown_cols) -> Parsed:
-    read, rejected = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE reason IS NOT NULL) FROM parsed").fetchall()[0]
-    present = [f for f in FIELD_KIND[kind] if f in columns]
+def _split(con, out: pa.Table, table: pa.Table, kind, columns, raw, unknown_cols) -> Parsed:
+    ok = pc.is_null(out.column("reason"))
+    clean = out.filter(ok)
+    # bring the looked-up columns (dictionary arrays: a take moves indices only) alongside
+    at = pc.subtract(clean.column("_row"), raw.header_row + 1)
+    for name in table.column_names:
+        if name[:2] in ("v_", "u_"):
+            clean = clean.append_column(name[2:] if name[0] == "v" else name, pc.take(table.column(name), at))
     keys = [ID_FIELD[kind]] if ID_FIELD[kind] else ["bureau_id", "date"]
-    partition = ", ".join(f"v_{k}" for k in keys)
+    present = [f for f in FIELD_KIND[kind] if f in columns]
+    unique = clean.select(keys).group_by(keys).aggregate([]).num_rows if len(keys) > 1 else \
+        pc.count_distinct(clean.column(keys[0])).as_py()
+    accepted = clean
+    if unique < clean.num_rows:
+        con.register("acc", clean.select(["_row", *present]))
+        accepted = con.sql(f"SELECT * FROM acc QUALIFY row_number() OVER "
+                           f"(PARTITION BY {', '.join(keys)} ORDER BY _row DESC) = 1").to_arrow_table()
+        con.unregister("acc")
     # Arrow-backed pandas: no copy on the way out, and DuckDB scans it back without one
-    frame = con.sql(
-        f"SELECT {', '.join(_final(kind, f) for f in present)} FROM parsed WHERE reason IS NULL "
-        f"QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY _row DESC) = 1"
-    ).to_arrow_table().to_pandas(types_mapper=pd.ArrowDtype)
-    accepted = read - rejected
-    # the file's kept columns, in file order, under the file's own headers
-    shown = sorted((i, f) for f, (i, _) in columns.items())
-    id_field = ID_FIELD[kind]
-    report_cols = ", ".join(
-        (f"c{i}" if f == id_field else f"coalesce({V.text(f'c{i}')}, '') ") + f" AS col{i}"
-        for i, f in shown)
-    rejects = con.execute(
-        f"SELECT _row AS row_number, reason{', ' + report_cols if report_cols else ''} "
-        f"FROM parsed WHERE reason IS NOT NULL ORDER BY _row").df()
-    rejects.columns = ["row_number", "reason"] + [str(raw.headers[i]).strip() for i, _ in shown]
+    frame = pa.table({f: _plain(accepted.column(f)) for f in present}).to_pandas(types_mapper=pd.ArrowDtype)
     unknown = {}
     for f, label in unknown_cols.items():
-        counts = con.execute(f"SELECT u_{f}, count(*) FROM parsed WHERE reason IS NULL AND u_{f} IS NOT NULL "
-                             f"GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+        counts = pc.value_counts(pc.cast(clean.column(f"u_{f}"), pa.string()).drop_null()).to_pylist()
         if counts:
-            unknown[label] = {str(k): int(n) for k, n in counts}
-    return Parsed(frame, rejects, int(read), int(accepted), int(accepted - len(frame)), unknown)
+            counts.sort(key=lambda c: (-c["counts"], c["values"]))
+            unknown[label] = {str(c["values"]): int(c["counts"]) for c in counts}
+    failed = out.filter(pc.invert(ok)).select(["_row", "reason"])
+    return Parsed(frame, _reject_rows(con, failed, table, kind, columns, raw), out.num_rows,
+                  out.num_rows - failed.num_rows, clean.num_rows - len(frame), unknown)
 
+
+def _plain(column):
+    return pc.cast(column, column.type.value_type) if pa.types.is_dictionary(column.type) else column
+
+
+def _reject_rows(con, failed: pa.Table, table: pa.Table, kind, columns, raw) -> pd.DataFrame:
+    """row_number, reason, then the file's kept columns under its own headers, in file order;
+    every cell but the id blanked when it carries a personal number."""
+    shown = sorted((i, f) for f, (i, _) in columns.items())
+    first = raw.header_row + 1
+    cells = table.select([f"c{i}" for i, _ in shown]).take(pc.subtract(failed.column("_row"), first))
+    con.register("rj", cells.append_column("row_number", failed.column("_row"))
+                 .append_column("reason", failed.column("reason")))
+    report = ", ".join((f"c{i}" if f == ID_FIELD[kind] else f"coalesce({V.text(f'c{i}')}, '')") + f" AS col{i}"
+                       for i, f in shown)
+    rejects = con.sql(f"SELECT row_number, reason{', ' + report if report else ''} FROM rj "
+                      f"ORDER BY row_number").df()
+    con.unregister("rj")
+    rejects.columns = ["row_number", "reason"] + [str(raw.headers[i]).strip() for i, _ in shown]
+    return rejects

@@ -32,13 +32,15 @@ def fold_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
         return _blank_marks(pc.utf8_trim_whitespace(column))
     encoded = pc.dictionary_encode(column).combine_chunks()
     if len(encoded.dictionary) * 4 < len(encoded):
+        # stays dictionary-encoded: DuckDB and the label lookups read it without expanding
         dictionary = _blank_marks(pc.utf8_trim_whitespace(pc.utf8_normalize(encoded.dictionary, "NFKC")))
-        return pa.chunked_array([pc.take(dictionary, encoded.indices)])
+        return pa.chunked_array([pa.DictionaryArray.from_arrays(encoded.indices, dictionary)])
     return _blank_marks(pc.utf8_trim_whitespace(pc.utf8_normalize(column, "NFKC")))
 
 
 def _blank_marks(column):
-    return pc.if_else(pc.is_in(column, value_set=_EMPTY_SET), "", column)
+    marks = pc.is_in(column, value_set=_EMPTY_SET)
+    return pc.if_else(marks, "", column) if pc.any(marks).as_py() else column
 
 
 def key(col: str) -> str:
