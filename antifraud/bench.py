@@ -46,11 +46,19 @@ def _python() -> list[str]:
 
 
 def run_measured(argv: list[str], env: dict | None = None) -> dict:
-    """Run a child, reaping it with wait4 so its own peak RSS is known."""
+    """Run a Python child (`[python, "-m", module, ...]`) and measure its wall time and peak RSS.
+
+    The peak is the child's own VmHWM, written at exit by a thin wrapper (`bench hwm`):
+    `ru_maxrss` from wait4 would also count the parent's pages from before the exec.
+    """
     started = time.perf_counter()
-    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"antifraud-bench-{os.getpid()}-{time.time_ns()}.log"
+    stamp = f"{os.getpid()}-{time.time_ns()}"
+    tmp = Path(os.environ.get("TMPDIR", "/tmp"))
+    log_path, hwm_path = tmp / f"antifraud-bench-{stamp}.log", tmp / f"antifraud-bench-{stamp}.hwm"
+    if argv[1:2] == ["-m"]:
+        argv = [argv[0], "-m", "antifraud.bench", "hwm", *argv[2:]]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **(env or {})},
+        proc = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **(env or {}), "ANTIFRAUD_BENCH_HWM": str(hwm_path)},
                                 stdout=subprocess.PIPE, stderr=log)
         chunks = []
         while True:
@@ -63,8 +71,29 @@ def run_measured(argv: list[str], env: dict | None = None) -> dict:
     elapsed = time.perf_counter() - started
     stderr = log_path.read_text(encoding="utf-8", errors="replace")
     log_path.unlink(missing_ok=True)
-    return {"seconds": elapsed, "returncode": proc.returncode, "peak_rss_mb": usage.ru_maxrss / 1024,
+    try:
+        peak = float(hwm_path.read_text())
+        hwm_path.unlink()
+    except (OSError, ValueError):
+        peak = usage.ru_maxrss / 1024
+    return {"seconds": elapsed, "returncode": proc.returncode, "peak_rss_mb": peak,
             "stdout": b"".join(chunks).decode("utf-8", "replace"), "stderr": stderr}
+
+
+def _hwm_wrapper(module: str, rest: list[str]) -> None:
+    """Run `python -m module rest...` in this process and leave its VmHWM in a file at exit."""
+    import atexit
+    import runpy
+
+    def write():
+        target = os.environ.get("ANTIFRAUD_BENCH_HWM")
+        peak = _vm_hwm_mb()
+        if target and peak is not None:
+            Path(target).write_text(str(peak))
+
+    atexit.register(write)
+    sys.argv = [module, *rest]
+    runpy.run_module(module, run_name="__main__", alter_sys=True)
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -549,8 +578,12 @@ def main(args) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) >= 2 and sys.argv[1] == "serve":
+    if len(sys.argv) >= 3 and sys.argv[1] == "hwm":
+        _hwm_wrapper(sys.argv[2], sys.argv[3:])
+    elif len(sys.argv) == 3 and sys.argv[1] == "table":
+        print(table(json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))))
+    elif len(sys.argv) >= 2 and sys.argv[1] == "serve":
         db, week, warm, cold = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
         print(json.dumps(serve_worker(db, week, warm, cold), ensure_ascii=False))
     else:
-        raise SystemExit("usage: python -m antifraud.bench serve DB WEEK WARM COLD")
+        raise SystemExit("usage: python -m antifraud.bench serve DB WEEK WARM COLD | table BENCH.json | hwm MODULE ARGS...")
