@@ -561,7 +561,8 @@ def screen_table(frame: pd.DataFrame, cfg: Config | None = None, mine: tuple[str
     """The ranking as the meeting reads it: ranges, changes, dimension scores, gaps, marks."""
     cfg = cfg or load_config()
     out = pd.DataFrame({
-        "排名": frame["rank"].astype(int),
+        # a bureau with too few cases gets its range only, never an exact place
+        "排名": ["—" if small else str(int(r)) for r, small in zip(frame["rank"], frame["small_sample"])],
         "排名区间": [rank_range(a, b) for a, b in zip(frame["rank_low"], frame["rank_high"])],
         "分县局": frame["bureau_name"].astype(str),
         "总分": frame["score"],

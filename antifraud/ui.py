@@ -288,6 +288,9 @@ def _day(value) -> dt.date | None:
 
 
 def header(ctx: Context) -> None:
+    if ctx.wall:
+        wall_mode.header(ctx)
+        return
     st.markdown(f"### {ctx.title}")
     line = header_text(ctx.city, ctx.period, ctx.scope, ctx.data_as_of, ctx.provisional)
     st.caption(plain(line, 300))
@@ -426,5 +429,6 @@ def follow_page_param(current) -> None:
         return
     if getattr(current, "url_path", None) == target.url_path:
         return
-    keep = {k: st.query_params.get_all(k) for k in st.query_params if k != "page"}
+    # the wall keeps `page` (it pins the rotation); elsewhere it would hold the user on this page
+    keep = {k: st.query_params.get_all(k) for k in st.query_params if k != "page" or is_wall()}
     st.switch_page(target, query_params=keep)

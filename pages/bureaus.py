@@ -31,7 +31,7 @@ ui.table(ranking.screen_table(frame, cfg, ctx.filters.bureaus), f"分县局排�
          title="分县局排名（排名区间重叠的名次应视为并列）",
          caption=("总分与各维度分 0–100，50 为全市水平；小样本的比率先向全市水平收缩，排名区间来自计数的重抽样"
                   f"（{cfg.resamples} 次，{cfg.interval:.0%}）。排名变化：↑ 为上升；上期名次仍在本期排名区间内的标“不显著”。样本不足：案件少于"
-                  f"{cfg.min_cases}起。缺失记录一律按不利计，少记不会得分更高。方法见 docs/ranking.md。"),
+                  f"{cfg.min_cases}起，只给排名区间、不给确切名次。缺失记录一律按不利计，少记不会得分更高。方法见 docs/ranking.md。"),
          column_config={**{c: st.column_config.NumberColumn(format="%.1f", width=60)
                            for c in ["总分"] + [label for _, label, _ in cfg.dimensions]},
                         **{c: st.column_config.Column(width=w) for c, w in

@@ -307,3 +307,12 @@ def test_rank_change_is_called_notable_only_outside_the_range():
     assert list(out["rank_change_notable"]) == list(expected)
     assert ranking.change_text(3, True) == "↑3" and ranking.change_text(-2, False) == "↓2（不显著）"
     assert ranking.change_text(0) == "持平" and ranking.change_text(pd.NA) == "—"
+
+
+def test_screen_table_gives_small_samples_a_range_only():
+    out = ranking.rank(tiny(), cfg=one_metric())
+    screen = ranking.screen_table(out, one_metric(), mine=("B",)).set_index("分县局")
+    assert screen.loc["A局", "排名"] == "1" and screen.loc["B局", "排名"] == "—"   # B has 1 case
+    assert screen.loc["B局", "样本"] == "样本不足" and screen.loc["B局", "本辖区"] == "★"
+    assert screen.loc["B局", "排名区间"] == ranking.rank_range(out.set_index("bureau_id").loc["B", "rank_low"],
+                                                           out.set_index("bureau_id").loc["B", "rank_high"])
