@@ -301,3 +301,35 @@ def test_replaced_files_are_released_once_their_queries_are_done(live_db):
             held.append(target)
     assert held == []
     assert [k for k in queries._readers if k[0] == str(live_db)] == [(str(live_db), queries.stamp(live_db))]
+
+
+def test_two_imports_from_one_process_take_turns_too(tmp_path):
+    """Two dashboard sessions uploading at once are two threads of one process; the lock is
+    per open file, so they take turns like two processes do."""
+    db = build_fixture_db(tmp_path / "live.duckdb")
+    c1 = read_fixture("cases").iloc[[0]]
+    errors = []
+
+    def add(tag):
+        frame = c1.copy()
+        frame["case_id"] = "T" + tag
+        try:
+            store.apply(db, [store.Batch("cases", frame, f"t{tag}.csv", f"sha-{tag}", 1)],
+                        units.load_units(), units.load_stations())
+        except Exception as exc:  # reported by the assertion below
+            errors.append(repr(exc))
+
+    for r in range(2):
+        threads = [threading.Thread(target=add, args=(f"{r}{i}",)) for i in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    assert errors == []
+    queries.use_database(db)
+    try:
+        cases = int(queries.run("case_measures", start="2026-11-16", end="2026-11-17",
+                                bureaus=[], types=[])["cases"].sum())
+    finally:
+        queries.use_database(None)
+    assert cases == 1 + 6          # C1 plus six copies of it reported the same day
