@@ -254,8 +254,7 @@ def _build(title: str) -> Context:
 
     side = st.sidebar
     side.markdown(f"**{APP_TITLE}**")
-    week_key = side.selectbox("会商周", weeks, index=weeks.index(default_week.key), key="week",
-                              bind="query-params", help="默认：数据中最后一个完整周")
+    week_key = _week_widget(side, weeks, default_week)
     month_key = side.selectbox("月度通报（选月份则按月）", [MONTH_OFF] + months, index=0, key="month",
                                bind="query-params")
     districts = side.multiselect("区县", district_names, default=[], key="district",
@@ -273,6 +272,24 @@ def _build(title: str) -> Context:
                   units=units, notices=notices)
     _briefing_downloads(ctx)
     return ctx
+
+
+def _week_widget(side, weeks: list[str], default_week: Period) -> str:
+    """The week, always written to the URL — also when it is the default.
+
+    A widget bound with bind="query-params" drops its parameter while it holds its default,
+    and the default (the last complete week) moves on every Monday: a link copied today
+    would open next week's figures. So the week is kept in session state (seeded once from
+    the URL) and written to `?week=` on every run; drawn in the entry script, the widget
+    keeps its value across page changes.
+    """
+    raw = [str(v) for v in st.query_params.get_all("week")]
+    if st.session_state.get("week") not in weeks:
+        st.session_state["week"] = raw[0] if raw and raw[0] in weeks else default_week.key
+    key = side.selectbox("会商周", weeks, key="week", help="默认：数据中最后一个完整周")
+    if st.query_params.get_all("week") != [key]:
+        st.query_params["week"] = key
+    return key
 
 
 def _ts(value) -> dt.datetime | None:
