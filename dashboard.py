@@ -9,11 +9,11 @@ file (DESIGN.md, the `pages/` folder trap).
 """
 import streamlit as st
 
-from antifraud import ui
+from antifraud import ui, wall
 
 st.set_page_config(page_title=ui.APP_TITLE, layout="wide",
                    initial_sidebar_state="collapsed" if ui.is_wall() else "auto")
-page = st.navigation(ui.navigation_pages(), position="hidden" if ui.is_wall() else "sidebar")
+page = st.navigation(ui.navigation_pages() + wall.extra_pages(), position="hidden" if ui.is_wall() else "sidebar")
 ui.follow_page_param(page)
 with ui.shared_frame():  # filters drawn here keep their URL parameters across page changes
-    page.run()
+    wall.run_page(page)  # on the wall an error is a calm sentence, never a traceback

@@ -1,27 +1,474 @@
-"""Wall mode (`?wall=1`): the meeting-room screen — dark, large, no sidebar, toolbar or nav.
+"""Wall mode (`?wall=1`): the meeting-room screen.
 
-Minimal: the look only. Rotation and refresh are added by the wall engineer.
+Dark and large, no sidebar, toolbar or navigation menu; a header with the period, the
+districts and 数据截至 (amber when the data is stale); the agenda pages rotate with a
+dwell time (`?page=` pins one), the presenter steps with links or keys (→/PageDown,
+←/PageUp, P pauses); an import that replaces the database is picked up by a timed
+fragment that reruns the app in place (no reload, filters stay in the URL).
+
+The pure pieces (stale days, agenda order, significant changes, header HTML) take plain
+values and are tested without Streamlit; the Streamlit pieces are tested in a browser
+(tests/browser), because timers do not fire inside AppTest.
 """
 from __future__ import annotations
 
+import datetime as dt
+import html
+import logging
+import time
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
 import streamlit as st
 
-# Only selectors Streamlit exposes as stable test ids; no external fonts or assets.
+from antifraud import config
+
+log = logging.getLogger("antifraud.wall")
+
+CHANGES_TITLE = "本周显著变化"
+CHANGES_URL = "changes"
+NOT_ON_WALL = {"import"}          # agenda pages the wall never rotates to
+AMBER = "#f5b301"
+
+# Stable test ids only; no external fonts or assets (Chinese glyphs come from local fonts).
 CSS = """
 <style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
-[data-testid="stSidebarNav"], [data-testid="stToolbar"], [data-testid="stHeader"],
-[data-testid="stDecoration"], [data-testid="stStatusWidget"], footer { display: none !important; }
-.stApp, [data-testid="stAppViewContainer"] { background: #0e1117; color: #e8eaed; }
-html, body, [class*="css"] { font-size: 20px; }
-[data-testid="stMetricValue"] { font-size: 3rem; }
-[data-testid="stMainBlockContainer"], .block-container { padding-top: 1rem; max-width: 100%; }
-h1, h2, h3, p, span, label, div { color: #e8eaed; }
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+[data-testid="stSidebarNav"], [data-testid="stToolbar"], [data-testid="stHeader"], [data-testid="stMainMenu"],
+[data-testid="stAppDeployButton"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
+[data-testid="stDownloadButton"], [data-testid="stException"], [data-testid="stTooltipIcon"],
+[data-testid="stTooltipHoverTarget"] svg, footer { display: none !important; }
+/* Definitions in caption type cannot be read across a room; the browser view keeps them. */
+[data-testid="stElementContainer"]:has([data-testid="stCaptionContainer"]) { display: none !important; }
+/* The fold: what does not fit below the header is left to the browser view (see FOLD_JS). */
+.wall-folded { display: none !important; }
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.7rem; }
+html { font-size: 20px; }
+.stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] { background: #0b0e14; color: #eef0f3; }
+h1, h2, h3, h4, h5, p, span, label, li, div { color: #eef0f3; }
+[data-testid="stMainBlockContainer"], .block-container {
+  padding: 0.5rem 1.2rem 0.4rem 1.2rem !important; max-width: 100% !important; }
+[data-testid="stMain"] { overflow: hidden !important; }
+/* A rerun must not flicker: keep elements fully visible while a new run replaces them. */
+[data-stale="true"], [data-stale="true"] * { opacity: 1 !important; transition: none !important; }
+/* Pieces Streamlit draws in its (light) theme colours, canvases included: turned dark by inverting
+   lightness while keeping hue (red stays red, green stays green). */
+[data-testid="stMetricDelta"], [data-testid="stDataFrame"], [data-testid="stTable"] {
+  filter: invert(1) hue-rotate(180deg); }
+[data-testid="stMetricDelta"] p { color: inherit !important; }
+[data-testid="stTable"] * { color: revert; }
+[data-testid="stMetricDelta"] p { font-size: 1.05rem !important; }
+[data-testid="stMetricValue"] { font-size: 2.2rem !important; line-height: 1.15; }
+[data-testid="stMetricLabel"] p { font-size: 1.05rem !important; color: #c9ced6 !important; }
+[data-testid="stVerticalBlockBorderWrapper"] { border-color: #2c3340 !important; }
+.js-plotly-plot .main-svg { background: transparent !important; }
+.wall-bar { display: flex; align-items: baseline; gap: 1.2rem; border-bottom: 2px solid #2c3340;
+  padding: 0 0 0.25rem 0; white-space: nowrap; overflow: hidden; }
+.wall-title { font-size: 1.9rem; font-weight: 700; color: #ffffff; }
+.wall-step { font-size: 1rem; color: #8d96a3; }
+.wall-info { font-size: 1.05rem; color: #d7dbe1; overflow: hidden; text-overflow: ellipsis; flex: 1 1 auto; }
+.wall-info b { color: #ffffff; }
+.wall-stale { font-size: 1.1rem; font-weight: 700; color: #111; background: #f5b301;
+  padding: 0.05rem 0.6rem; border-radius: 0.3rem; }
+.wall-fresh { font-size: 1rem; color: #8d96a3; }
+.wall-notice { font-size: 0.95rem; color: #f5b301; }
+.st-key-wall_nav { gap: 0.4rem !important; justify-content: flex-end; }
+.st-key-wall_nav [data-testid="stPageLink"] a { padding: 0 0.3rem; min-height: 0; }
+.st-key-wall_nav [data-testid="stPageLink"] p { font-size: 0.95rem; color: #8d96a3 !important; }
+.wall-changes { width: 100%; border-collapse: collapse; font-size: 1.35rem; margin-top: 0.6rem; }
+.wall-changes th { text-align: left; color: #8d96a3; font-weight: 400; border-bottom: 1px solid #2c3340;
+  padding: 0.3rem 0.8rem; }
+.wall-changes td { padding: 0.45rem 0.8rem; border-bottom: 1px solid #1e242e; }
+.wall-changes .bad { color: #ff6b6b; font-weight: 700; }
+.wall-changes .good { color: #4cd98a; font-weight: 700; }
+.wall-changes .neutral { color: #c9ced6; font-weight: 400; }
+.wall-changes .z { color: #8d96a3; font-weight: 400; font-size: 1rem; }
+.wall-more { color: #aab2bd; font-size: 1rem; margin-top: 0.4rem; }
+.wall-calm { font-size: 1.6rem; color: #c9ced6; margin: 3rem 0; }
 </style>
 """
 
+# Presenter keys. Streamlit itself uses r, c and Esc; clickers send PageUp/PageDown.
+KEYS_JS = """
+<script>
+(function () {
+  if (window.__antifraudWallKeys) return;
+  window.__antifraudWallKeys = true;
+  const map = {ArrowRight: 'next', PageDown: 'next', ArrowLeft: 'prev', PageUp: 'prev', p: 'pause', P: 'pause'};
+  document.addEventListener('keydown', function (e) {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.target && /INPUT|TEXTAREA|SELECT/.test(e.target.tagName)) return;
+    const which = map[e.key];
+    if (!which) return;
+    const link = document.querySelector('.st-key-wall_' + which + ' a');
+    if (link) { e.preventDefault(); link.click(); }
+  });
+})();
+</script>
+"""
+
+
+# The fold. A page drawn for the browser can be longer than the screen; the wall shows its
+# top-level blocks in order while they fit and leaves the rest (detail tables, as a rule) to the
+# browser view, so nothing is ever cut in half and nothing scrolls. Re-evaluated after every
+# change of the page in one pass (no paint in between, so nothing flickers).
+FOLD_JS = """
+<script>
+(function () {
+  if (window.__antifraudWallFold) return;
+  window.__antifraudWallFold = true;
+  const FOLDED = 'wall-folded';
+  function fold() {
+    const main = document.querySelector('[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"]');
+    if (!main) return;
+    const limit = window.innerHeight - 2;
+    const blocks = Array.from(main.children);
+    blocks.forEach(el => el.classList.remove(FOLDED));
+    const rects = blocks.map(el => el.getBoundingClientRect());
+    let cut = false, folded = [];
+    blocks.forEach(function (el, i) {
+      cut = cut || (rects[i].height > 0 && rects[i].bottom > limit);
+      if (!cut) return;
+      el.classList.add(FOLDED);
+      const t = rects[i].height > 0 ? (el.innerText || '').trim().split('\\n')[0] : '';
+      if (t) folded.push(t.slice(0, 40));
+    });
+    document.documentElement.dataset.wallFolded = JSON.stringify(folded);
+  }
+  let timer = null;
+  new MutationObserver(function () { clearTimeout(timer); timer = setTimeout(fold, 120); })
+    .observe(document.body, {childList: true, subtree: true});
+  window.addEventListener('resize', fold);
+  fold();
+})();
+</script>
+"""
+
+
+# ---------------------------------------------------------------- settings and pure helpers
+
+@dataclass(frozen=True)
+class WallSettings:
+    dwell_seconds: float = 60.0
+    refresh_seconds: float = 30.0
+    stale_days: int = 3
+    meeting_order: bool = True
+
+
+def wall_settings() -> WallSettings:
+    """[wall] of settings.toml; unusable values fall back to the defaults, never below 5 s."""
+    d = WallSettings()
+
+    def num(key, default, low):
+        try:
+            return max(low, float(config.setting(f"wall.{key}", default)))
+        except (TypeError, ValueError):
+            return default
+    return WallSettings(dwell_seconds=num("dwell_seconds", d.dwell_seconds, 5),
+                        refresh_seconds=num("refresh_seconds", d.refresh_seconds, 2),
+                        stale_days=int(num("stale_days", d.stale_days, 0)),
+                        meeting_order=bool(config.setting("wall.meeting_order", d.meeting_order)))
+
+
+def local_now() -> dt.datetime:
+    """Wall-clock time of the centre (naive, like every time in the database)."""
+    zone = str(config.setting("city.timezone", "Asia/Shanghai"))
+    try:
+        return dt.datetime.now(ZoneInfo(zone)).replace(tzinfo=None)
+    except Exception:  # noqa: BLE001 - an unknown zone name must not take the wall down
+        return dt.datetime.now()
+
+
+def days_without_data(data_as_of: dt.datetime | None, now: dt.datetime) -> int | None:
+    """Whole calendar days from the newest data to today; None when there is no data."""
+    if data_as_of is None:
+        return None
+    return max(0, (now.date() - data_as_of.date()).days)
+
+
+def stale_text(data_as_of: dt.datetime | None, now: dt.datetime, limit_days: int) -> str | None:
+    """'数据已N天未更新' when the newest data is older than `limit_days`; else None."""
+    days = days_without_data(data_as_of, now)
+    if days is None:
+        return "暂无数据"
+    return f"数据已{days}天未更新" if days > limit_days else None
+
+
+@dataclass(frozen=True)
+class Slide:
+    url_path: str
+    title: str
+    target: str          # what st.switch_page / st.page_link take: a file relative to the root, or CHANGES_URL
+
+
+def agenda(page_specs, meeting_order: bool) -> list[Slide]:
+    """The rotation: (本周显著变化 when meeting order is on), then the fixed agenda in registry order."""
+    slides = [Slide(CHANGES_URL, CHANGES_TITLE, CHANGES_URL)] if meeting_order else []
+    for spec in page_specs:
+        if spec.url_path in NOT_ON_WALL or not spec.path.exists():
+            continue
+        slides.append(Slide(spec.url_path, spec.title, spec.file))
+    return slides
+
+
+def position(slides: list[Slide], title: str) -> int:
+    """Index of the page with this title in the rotation, -1 when it is not on it."""
+    return next((i for i, s in enumerate(slides) if s.title == title), -1)
+
+
+def neighbour(slides: list[Slide], index: int, step: int) -> Slide:
+    return slides[(index + step) % len(slides)] if index >= 0 else slides[0 if step > 0 else -1]
+
+
+@dataclass(frozen=True)
+class Change:
+    metric: str
+    label: str
+    value: str
+    flag: str                        # rise | fall — the larger of the two comparisons decides
+    z: float                         # the larger |z| of 环比 and 同比
+    parts: tuple[tuple[str, float | None, float, str, str], ...]   # (比较, pct, z, flag, tone)
+
+
+MAX_CHANGES = 12                     # what fits the screen with the header; the rest is counted
+
+
+def significant_changes(kpis: dict, kind: str = "week") -> list[Change]:
+    """Metrics with a significant 环比 or 同比 change: rises first, then falls, larger |z| first."""
+    from antifraud import metrics, stats
+    change_key = "wow_pct" if kind == "week" else "mom_pct"
+    out = []
+    for m in metrics.CATALOGUE:
+        k = kpis.get(m.name)
+        if not k:
+            continue
+        parts = []
+        for z_key, flag_key, pct_key, comparison in (("z", "flag", change_key, "环比"),
+                                                      ("z_yoy", "flag_yoy", "yoy_pct", "同比")):
+            if k.get(flag_key) and k.get(z_key) is not None:
+                z = float(k[z_key])
+                parts.append((comparison, k.get(pct_key), z, k[flag_key], stats.tone(m.direction, z)))
+        if parts:
+            lead = max(parts, key=lambda p: abs(p[2]))
+            out.append(Change(m.name, m.label, m.format(k.get("value")), lead[3], lead[2], tuple(parts)))
+    out.sort(key=lambda c: (c.flag != "rise", -abs(c.z)))
+    return out
+
+
+def header_html(ctx, slide_no: int, slide_count: int, stale: str | None, pinned: bool, slide_id: str = "") -> str:
+    """The wall's header bar: page, position in the rotation, period, districts, 数据截至."""
+    e = html.escape
+    as_of = f"{ctx.data_as_of:%Y-%m-%d %H:%M}" if ctx.data_as_of is not None else "—"
+    period = f"{ctx.period.label}（{ctx.period.dates_label}）"
+    if ctx.provisional:
+        period += " 临时数据"
+    scope = ctx.scope + (" · " + "、".join(ctx.types) if ctx.types else "")
+    step = f"{slide_no}/{slide_count}" if slide_no > 0 else ""
+    if pinned:
+        step = (step + " 已固定").strip()
+    fresh = (f'<span class="wall-stale" data-testid="wallStale">{e(stale)}</span>' if stale else "")
+    notices = "".join(f'<div class="wall-notice">{e(n)}</div>' for n in ctx.notices[:2])
+    return (f'<div class="wall-bar" data-testid="wallHeader" data-slide="{e(slide_id)}">'
+            f'<span class="wall-title">{e(ctx.title)}</span>'
+            f'<span class="wall-step">{e(step)}</span>'
+            f'<span class="wall-info"><b>{e(ctx.city)}</b> · {e(period)} · <b>{e(scope)}</b>'
+            f' · <span data-testid="wallAsOf">数据截至 {e(as_of)}</span></span>{fresh}</div>{notices}')
+
+
+def changes_html(changes: list[Change], kind: str) -> str:
+    e = html.escape
+    word = "本周" if kind == "week" else "本月"
+    if not changes:
+        return f'<div class="wall-calm">{word}各项指标与上期、去年同期相比均无显著变化（|z| &lt; 2）。</div>'
+
+    def cell(c: Change, comparison: str) -> str:
+        part = next((p for p in c.parts if p[0] == comparison), None)
+        if part is None:
+            return '<td class="neutral">—</td>'
+        _, pct, z, flag, tone = part
+        arrow = "▲ 上升" if flag == "rise" else "▼ 下降"
+        shown = f" {pct:+.1f}%" if pct is not None else ""
+        return f'<td class="{e(tone)}">{arrow}{e(shown)} <span class="z">z={z:+.1f}</span></td>'
+
+    rows = [f'<tr><td>{e(c.label)}</td><td>{e(c.value)}</td>{cell(c, "环比")}{cell(c, "同比")}</tr>'
+            for c in changes[:MAX_CHANGES]]
+    more = (f'<div class="wall-more">另有 {len(changes) - MAX_CHANGES} 项显著变化未列出（按 |z| 排序）。</div>'
+            if len(changes) > MAX_CHANGES else "")
+    return ('<table class="wall-changes" data-testid="wallChanges"><tr><th>指标</th><th>' + word +
+            '</th><th>环比（上期）</th><th>同比（去年同期）</th></tr>' + "".join(rows) + "</table>" + more)
+
+
+# ---------------------------------------------------------------- Streamlit pieces
 
 def apply() -> None:
+    """The look; called by ui.frame before anything else is drawn."""
     from antifraud import charts
     charts.use_template(dark=True)
     st.html(CSS)
+
+
+def _params(drop=("page",)) -> dict[str, list[str]]:
+    """Parameters a page change must carry. Those bound to a widget (the filters: week, month,
+    district, type) follow by themselves, and Streamlit refuses to have them set directly."""
+    return {k: st.query_params.get_all(k) for k in st.query_params
+            if k not in drop and k not in st.session_state}
+
+
+def _pinned() -> str:
+    return str(st.query_params.get("page", "")).strip()
+
+
+def _target(slide: Slide):
+    if slide.target == CHANGES_URL:
+        return changes_page_object()
+    return slide.target
+
+
+def header(ctx) -> None:
+    """Header, presenter links and keys, rotation and live-data timers (ui.header calls this)."""
+    from antifraud import ui
+    cfg = wall_settings()
+    slides = agenda(ui.PAGES, cfg.meeting_order)
+    index = position(slides, ctx.title)
+    pinned = bool(_pinned())
+    stale = stale_text(ctx.data_as_of, local_now(), cfg.stale_days)
+
+    bar, nav = st.columns([12, 3], vertical_alignment="center", gap="small")
+    bar.html(header_html(ctx, index + 1, len(slides), stale, pinned, slides[index].url_path if index >= 0 else ""))
+    if slides:
+        _presenter_links(nav, slides, index, pinned)
+    st.html(KEYS_JS + FOLD_JS, unsafe_allow_javascript=True)
+
+    if _opens_meeting(cfg, slides, index, pinned):
+        _click("prev", slides[0].url_path)          # the slide before the first agenda item
+    st.session_state["_wall_since"] = time.monotonic()
+    if slides and not pinned:
+        st.fragment(_rotate, run_every=cfg.dwell_seconds)(neighbour(slides, index, 1), cfg.dwell_seconds)
+    st.fragment(_watch_database, run_every=cfg.refresh_seconds)(_stamp())
+
+
+def _opens_meeting(cfg: WallSettings, slides: list[Slide], index: int, pinned: bool) -> bool:
+    """The wall's own address (no page in the path) opens with the changes slide, once a session."""
+    if not cfg.meeting_order or pinned or index != 1 or slides[0].url_path != CHANGES_URL:
+        return False
+    if st.session_state.get("_wall_opened"):
+        return False
+    st.session_state["_wall_opened"] = True
+    try:
+        import urllib.parse
+        path = urllib.parse.urlsplit(st.context.url or "").path
+    except Exception:  # noqa: BLE001 - no URL known: do not move the user
+        return False
+    last = path.rstrip("/").split("/")[-1]     # "" at the root, also under a server.baseUrlPath
+    return last not in {s.url_path for s in slides}
+
+
+def _presenter_links(where, slides: list[Slide], index: int, pinned: bool) -> None:
+    prev, nxt = neighbour(slides, index, -1), neighbour(slides, index, 1)
+    here = slides[index] if index >= 0 else None
+
+    def params(slide: Slide, pin: bool):
+        out = _params()
+        if pin:
+            out["page"] = [slide.url_path]
+        return out
+
+    with where.container(horizontal=True, horizontal_alignment="right", key="wall_nav"):
+        for key, slide, label, pin in (("prev", prev, "‹ 上一项", pinned), ("next", nxt, "下一项 ›", pinned)):
+            with st.container(key=f"wall_{key}", width="content"):
+                _link(slide, label, params(slide, pin))
+        if here is not None:
+            with st.container(key="wall_pause", width="content"):
+                _link(here, "继续轮播" if pinned else "暂停轮播", params(here, not pinned))
+
+
+def _link(slide: Slide, label: str, query_params: dict) -> None:
+    try:
+        st.page_link(_target(slide), label=label, query_params=query_params)
+    except Exception:  # noqa: BLE001 - a page not registered in this run (page run on its own) gets no link
+        log.debug("no link to %s", slide.url_path, exc_info=True)
+
+
+def _rotate(next_slide: Slide, dwell: float) -> None:
+    # The fragment also runs once inside the full run that drew the page; only a timer tick
+    # that comes a dwell after the page appeared moves on. It moves the way the presenter does,
+    # by the 下一项 link: a link carries the URL-bound filters along (st.switch_page clears them
+    # from the URL, so a reload would lose them), and the page changes without a reload.
+    since = st.session_state.get("_wall_since", 0.0)
+    if time.monotonic() - since < dwell * 0.8:
+        return
+    _click("next", next_slide.url_path)
+
+
+def _click(which: str, note: str) -> None:
+    """Follow a presenter link from the browser (retrying while the link is still being drawn)."""
+    # the stamp makes each script new, so it runs again on the next tick; no "<" followed by a
+    # letter or digit inside the script: the HTML sanitiser drops such a script silently
+    st.html(f"<script>/* {time.monotonic():.3f} {html.escape(note)} */"
+            "(function(){let n=0;(function go(){const a=document.querySelector('.st-key-wall_"
+            f"{which} a');if(a){{a.click();}}else if(40 > n++){{setTimeout(go,50);}}}})();}})();"
+            "</script>", unsafe_allow_javascript=True)
+
+
+def _stamp():
+    import queries
+    try:
+        return queries.stamp()
+    except OSError:
+        return None
+
+
+def _watch_database(seen) -> None:
+    # An import replaces the file (new inode/mtime): rerun the app in place. The cached
+    # queries are keyed by the stamp, so the new run reads the new data; the URL keeps the filters.
+    now = _stamp()
+    if now is not None and now != seen:
+        st.rerun()
+
+
+def run_page(page) -> None:
+    """dashboard.py runs the chosen page through this: on the wall an error is a calm sentence."""
+    from antifraud import ui
+    if not ui.is_wall():
+        page.run()
+        return
+    try:
+        page.run()
+    except Exception:  # noqa: BLE001 - the room must never see a traceback
+        log.exception("wall: page %s failed", getattr(page, "url_path", "?"))
+        st.html('<div class="wall-calm" data-testid="wallCalm">本页暂时无法显示，稍后自动切换到下一项。'
+                '（详细信息已记录在服务器日志中）</div>')
+
+
+# ---------------------------------------------------------------- the opening slide
+
+_CHANGES_PAGE = None
+
+
+def changes_page_object():
+    """The 本周显著变化 slide as an st.Page (hidden from the menu; dashboard.py registers it)."""
+    global _CHANGES_PAGE
+    if _CHANGES_PAGE is None:
+        _CHANGES_PAGE = st.Page(changes_page, title=CHANGES_TITLE, url_path=CHANGES_URL,
+                                visibility="hidden")
+    return _CHANGES_PAGE
+
+
+def extra_pages() -> list:
+    """Pages only the wall adds to st.navigation; `?page=changes` can pin the slide too."""
+    from antifraud import ui
+    page = changes_page_object()
+    ui._NAV[CHANGES_URL] = page
+    return [page]
+
+
+def changes_page() -> None:
+    """What changed significantly in the chosen period (rises first), before the fixed agenda."""
+    from antifraud import measures, ui
+    ctx = ui.frame(CHANGES_TITLE)
+    kpis = measures.kpis(measures.window_totals(ctx.period, ctx.filters), ctx.kind)
+    changes = significant_changes(kpis, ctx.kind)
+    st.html(changes_html(changes, ctx.kind))
+    st.caption("显著：|z| ≥ 2（计数用泊松方差稳定差，比率用两比例检验）；红色为不利方向，绿色为有利方向。"
+               "金额不做显著性检验。随后按固定议程：" +
+               "、".join(s.title for s in agenda(ui.PAGES, False)) + "。")
