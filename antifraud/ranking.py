@@ -451,8 +451,13 @@ def rank_window(start: dt.date, end: dt.date, filters: measures.Filters | None =
     fetch = lambda s, e: measures.by_bureau(s, e, f)  # noqa: E731
     ly = last_year or (_year_back(start), _year_back(end))
     days = (end - start).days + 1
-    ref_days = max(days, 7 * cfg.prior_weeks)
-    ref = (end - dt.timedelta(days=ref_days - 1), end)
+    ref_start = end - dt.timedelta(days=max(days, 7 * cfg.prior_weeks) - 1)
+    first = _first_day()
+    if first is not None and ref_start < first:
+        # weeks before the first data would read as weeks without cases and dilute the rates
+        ref_start = min(first, start)
+    ref = (ref_start, end)
+    ref_days = (end - ref_start).days + 1
     frames = dict(last_year=fetch(*ly),
                   reference=fetch(*ref),
                   reference_last_year=fetch(_year_back(ref[0]), _year_back(ref[1])),
@@ -464,6 +469,13 @@ def rank_window(start: dt.date, end: dt.date, filters: measures.Filters | None =
     out["provisional"] = provisional
     out.attrs.update(start=start.isoformat(), end=end.isoformat(), provisional=provisional)
     return out
+
+
+def _first_day() -> dt.date | None:
+    status = queries.run("data_status")
+    if status.empty or pd.isna(status.iloc[0].get("first_day")):
+        return None
+    return pd.Timestamp(status.iloc[0]["first_day"]).date()
 
 
 def is_provisional(period: Period) -> bool:

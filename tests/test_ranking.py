@@ -1,4 +1,5 @@
 """分县局排名: hand-computed scores, fairness properties, settings, the fixture DB and the page."""
+import datetime as dt
 import json
 import math
 import os
@@ -316,3 +317,14 @@ def test_screen_table_gives_small_samples_a_range_only():
     assert screen.loc["B局", "样本"] == "样本不足" and screen.loc["B局", "本辖区"] == "★"
     assert screen.loc["B局", "排名区间"] == ranking.rank_range(out.set_index("bureau_id").loc["B", "rank_low"],
                                                            out.set_index("bureau_id").loc["B", "rank_high"])
+
+
+def test_reference_window_starts_at_the_first_data(use_fixture_db, monkeypatch):
+    # the fixture's first case is C10 on 2025-02-01; 52 weeks before W47 would reach 2025-11-24
+    # (inside the data) while 104 weeks would reach back to 2024-11 (before it)
+    seen = []
+    real = measures.by_bureau
+    monkeypatch.setattr(measures, "by_bureau", lambda s, e, f=measures.Filters(): seen.append((s, e)) or real(s, e, f))
+    cfg = ranking.load_config({**ranking.config.setting("ranking"), "prior_weeks": 104})
+    ranking.rank_window(W47.start, W47.end, cfg=cfg)
+    assert (dt.date(2025, 2, 1), W47.end) in seen
