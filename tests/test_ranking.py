@@ -122,18 +122,25 @@ def _valid(frame):
             and (frame.drop(columns="bureau_name") >= 0).all().all())
 
 
-@pytest.mark.parametrize("seed", [7, 11])
-def test_improving_a_metric_never_lowers_the_score(seed):
+@pytest.mark.parametrize("seed,fixed_prior", [(7, False), (11, False), (13, True)])
+def test_improving_a_metric_never_lowers_the_score(seed, fixed_prior):
     frame, last = with_lucky(*synthetic(seed))
+    # prior from the window itself (re-estimated after the change), or from a fixed
+    # 4-times-longer reference as rank_window passes it
+    ref = None
+    if fixed_prior:
+        ref, ref_last = with_lucky(*synthetic(seed + 1))
+        ref = ref.assign(**{c: ref[c] * 4 for c in ref.columns if c not in ("bureau_name", "population")})
+    extra = dict(reference=ref, reference_last_year=ref_last, scale=0.25) if fixed_prior else {}
     cfg = ranking.load_config()
-    base = ranking.score_table(frame, last, cfg=cfg)[0]
+    base = ranking.score_table(frame, last, cfg=cfg, **extra)[0]
     for bureau in frame.index:
         for metric, measure, step in BUMPS:
             better = frame.copy()
             better.loc[bureau, measure] += step
             if not _valid(better):
                 continue
-            after = ranking.score_table(better, last, cfg=cfg)[0]
+            after = ranking.score_table(better, last, cfg=cfg, **extra)[0]
             assert after.loc[bureau, "score"] >= base.loc[bureau, "score"], (bureau, metric)
 
 
