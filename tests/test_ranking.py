@@ -335,3 +335,17 @@ def test_reference_window_starts_at_the_first_data(use_fixture_db, monkeypatch):
     cfg = ranking.load_config({**ranking.config.setting("ranking"), "prior_weeks": 104})
     ranking.rank_window(W47.start, W47.end, cfg=cfg)
     assert (dt.date(2025, 2, 1), W47.end) in seen
+
+
+def test_page_month_type_filter_and_wall(fixture_db, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+    monkeypatch.setenv("ANTIFRAUD_DB", str(fixture_db))
+    at = AppTest.from_file(str(ROOT / "pages" / "bureaus.py"), default_timeout=60)
+    at.query_params["month"] = "2026-11"
+    at.query_params["type"] = "刷单返利"
+    at.query_params["wall"] = "1"
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 15 and table["发案数"].sum() == 3          # C1, C3, C6 in November
+    assert len(at.dataframe) == 1                                  # the wall shows the ranking only
