@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import sys
 
 from antifraud.config import UsageError
+
+_DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -79,6 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a calm line, never a traceback (ANTIFRAUD_DEBUG=1 shows it)
         if os.environ.get("ANTIFRAUD_DEBUG"):
             raise
+        if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+            # ingest writes its reject report before the database; either way nothing was loaded
+            done = "导入未完成，原数据库未改动" if command == "ingest" else "输出未写完"
+            where = f"（{exc.filename}）" if exc.filename else ""
+            print(f"错误：磁盘空间不足，{done}{where}", file=sys.stderr)
+            return 2
         print(f"错误：{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}",
               file=sys.stderr)
         return 2
