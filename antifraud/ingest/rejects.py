@@ -19,5 +19,9 @@ def write(rejects: pd.DataFrame, db: Path, file_name: str, now: dt.datetime) -> 
     while path.exists():                      # two imports of one file within a second
         path = folder / f"{stem}-{now:%Y%m%dT%H%M%S}-{n}.csv"
         n += 1
-    rejects.to_csv(path, index=False, encoding="utf-8-sig")
+    try:
+        rejects.to_csv(path, index=False, encoding="utf-8-sig")
+    except BaseException:
+        path.unlink(missing_ok=True)      # a cut-off report (disk full) must not look complete
+        raise
     return path
