@@ -289,3 +289,27 @@ def test_kill_9_of_the_ingest_command(state_a, tmp_path):
     assert not (db.parent / "rejects").exists() or not any((db.parent / "rejects").iterdir())
     print(f"\n[crash] kill -9 of `ingest` rounds={rounds} (command ≈{duration:.1f}s): "
           f"old database kept {outcome['old']}, swap already done {outcome['new']}")
+
+
+@pytest.mark.skipif(not _ingest_cli_exists(), reason="antifraud ingest is not there yet")
+def test_full_disk_while_writing_the_reject_report(state_a, tmp_path):
+    """Ingest writes its reject report before the database: a full disk there is the same
+    clear line, and no cut-off report is left to look like a real one."""
+    db = state_a
+    extract = tmp_path / "cases-with-rejects.csv"
+    rows = pd.concat([read_fixture("cases").iloc[[0]]] * 3000, ignore_index=True)
+    rows["case_id"] = [f"R{i:05d}" for i in range(len(rows))]
+    rows.loc[rows.index % 2 == 1, "bureau_id"] = "不存在的分局"      # 1,500 rejected rows
+    rows.to_csv(extract, index=False, encoding="utf-8")
+    before = db.read_bytes()
+    done = subprocess.run([sys.executable, "-m", "antifraud", "ingest", str(extract), "--db", str(db)],
+                          cwd=ROOT, text=True, capture_output=True, timeout=180,
+                          preexec_fn=_limited(20_000))         # the report needs far more
+    print(f"\n[crash] full disk writing the reject report: exit {done.returncode}, "
+          f"stderr {done.stderr.strip()!r}")
+    assert done.returncode == 2
+    assert DISK_FULL_TEXT in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert db.read_bytes() == before
+    rejects = db.parent / "rejects"
+    assert not rejects.exists() or list(rejects.iterdir()) == []
