@@ -1,31 +1,421 @@
-"""Who may see a page. Minimal for now: the import page is off unless settings enable it.
+"""Who may see what: login, roles, district restriction, the import page's switch.
 
-Another engineer adds login here later; every page reaches this through `ui.frame`,
-so a page URL requested directly is checked as well.
+Every page reaches this through `ui.frame` (and `ui._build` before any data is read), so a
+page URL requested directly — the first request on a fresh server runs a page without
+dashboard.py — is checked as well.
+
+Two ways to log in, both configured in `.streamlit/secrets.toml` (docs/access.md):
+- OIDC through `st.login` when `[auth]` (or a provider table `[auth.<name>]`) holds a
+  `server_metadata_url` — Keycloak, ADFS, … Authlib is imported by Streamlit only then.
+- A password per user, `[auth.passwords] name = "scrypt$…"` (make one with
+  `python -m antifraud.access hash-password`), compared in constant time, with a lockout
+  after `[auth] lockout_failures` failures within `lockout_minutes` (kept in the audit store).
+
+Roles (`[auth.roles] name = "admin" | "reader" | "kiosk"`, default reader): admin may
+import; kiosk opens the wall and nothing else. `[auth.districts] name = ["辉县市"]` (in the
+secrets or settings.toml) limits a supervisor to those districts.
+
+The decisions are pure functions of plain values (`AuthConfig`, `Identity`) and are
+tested without Streamlit; the Streamlit pieces only gather the values and draw the form.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import ipaddress
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+
 from antifraud import config
 
+log = logging.getLogger("antifraud.access")
+
 IMPORT_TITLE = "数据导入"
+ROLES = ("admin", "reader", "kiosk")
+SESSION_KEY = "_auth_identity"
+KIOSK_PARAM = "kiosk"
+
+# scrypt cost: ~50 ms and 16 MiB per check on this machine — slow for a guesser, fine for a login.
+SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN = 2 ** 14, 8, 1, 32
 
 
-def import_enabled() -> bool:
-    return bool(config.setting("import.enabled", False))
+# ---------------------------------------------------------------- passwords
+
+def hash_password(password: str, *, salt: bytes | None = None, n: int = SCRYPT_N) -> str:
+    """`scrypt$n$r$p$salt$hash` (base64), the form kept in secrets.toml."""
+    salt = salt or os.urandom(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=SCRYPT_R, p=SCRYPT_P,
+                            dklen=SCRYPT_LEN, maxmem=128 * 1024 * 1024)
+    b64 = lambda b: base64.b64encode(b).decode("ascii")  # noqa: E731
+    return f"scrypt${n}${SCRYPT_R}${SCRYPT_P}${b64(salt)}${b64(digest)}"
 
 
-def allowed(title: str) -> tuple[bool, str]:
-    """(allowed, reason shown when not)."""
-    if title == IMPORT_TITLE and not import_enabled():
-        return False, "数据导入页面未启用：请在 settings.toml 的 [import] 中设置 enabled = true。"
-    return True, ""
+# A fixed hash checked when the user is unknown, so that a wrong name costs as long as a wrong password.
+_DUMMY = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY
+    if _DUMMY is None:
+        _DUMMY = hash_password("-", salt=b"antifraud-dummy!")
+    return _DUMMY
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    """Constant-time comparison of scrypt digests; a malformed stored value never matches."""
+    target = stored if isinstance(stored, str) and stored.startswith("scrypt$") else _dummy_hash()
+    try:
+        _, n, r, p, salt, digest = target.split("$")
+        want = base64.b64decode(digest)
+        got = hashlib.scrypt(str(password).encode("utf-8"), salt=base64.b64decode(salt), n=int(n),
+                             r=int(r), p=int(p), dklen=len(want), maxmem=128 * 1024 * 1024)
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, want) and target is stored
+
+
+# ---------------------------------------------------------------- configuration (pure)
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    role: str = "reader"               # admin | reader | kiosk
+    method: str = "password"           # password | oidc | kiosk-key
+    districts: tuple[str, ...] = ()    # () = every district
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    providers: tuple[str, ...] = ()    # OIDC providers: "default" for a flat [auth], else [auth.<name>]
+    passwords: dict = field(default_factory=dict)
+    roles: dict = field(default_factory=dict)
+    districts: dict = field(default_factory=dict)
+    require_read: bool = False
+    import_enabled: bool = False
+    lockout_failures: int = 5
+    lockout_minutes: float = 15.0
+
+    @property
+    def login_configured(self) -> bool:
+        return bool(self.providers or self.passwords)
+
+
+_NOT_PROVIDERS = {"passwords", "roles", "districts"}
+
+
+def oidc_providers(auth: dict) -> tuple[str, ...]:
+    """Providers `st.login` can use: a flat [auth] with server_metadata_url is "default";
+    each [auth.<name>] table with one is `<name>`. Our own tables are never providers."""
+    if not isinstance(auth, dict):
+        return ()
+    out = ["default"] if auth.get("server_metadata_url") else []
+    out += [k for k, v in auth.items()
+            if isinstance(v, dict) and k not in _NOT_PROVIDERS and v.get("server_metadata_url")]
+    return tuple(out)
+
+
+def _truthy(value, auto: bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("auto", ""):
+        return auto
+    return text in ("1", "true", "yes", "on")
+
+
+def auth_config(secrets: dict, settings: dict) -> AuthConfig:
+    """Everything the decisions need, from the secrets' and settings' [auth] sections."""
+    auth = secrets.get("auth") if isinstance(secrets.get("auth"), dict) else {}
+    s_auth = settings.get("auth") if isinstance(settings.get("auth"), dict) else {}
+    providers = oidc_providers(auth)
+    passwords = {str(k): str(v) for k, v in (auth.get("passwords") or {}).items()}
+    roles = {str(k): str(v).strip().lower() for k, v in {**(s_auth.get("roles") or {}),
+                                                          **(auth.get("roles") or {})}.items()}
+    districts = {str(k): tuple(str(d) for d in (v if isinstance(v, (list, tuple)) else [v]))
+                 for k, v in {**(s_auth.get("districts") or {}), **(auth.get("districts") or {})}.items()}
+    configured = bool(providers or passwords)
+    imp = settings.get("import") if isinstance(settings.get("import"), dict) else {}
+
+    def num(key, default):
+        try:
+            return max(1, float(s_auth.get(key, default)))
+        except (TypeError, ValueError):
+            return default
+    return AuthConfig(providers=providers, passwords=passwords, roles=roles, districts=districts,
+                      require_read=configured and _truthy(s_auth.get("require_login_to_read", "auto"), True),
+                      import_enabled=bool(imp.get("enabled", False)),
+                      lockout_failures=int(num("lockout_failures", 5)),
+                      lockout_minutes=num("lockout_minutes", 15.0))
+
+
+def identity_for(cfg: AuthConfig, name: str, method: str) -> Identity:
+    role = cfg.roles.get(name, "reader")
+    if role not in ROLES:
+        role = "reader"          # an unknown role word grants nothing beyond reading
+    return Identity(name=name, role=role, method=method, districts=cfg.districts.get(name, ()))
+
+
+def oidc_name(user: dict) -> str | None:
+    """The name an OIDC login is known by (roles and districts are keyed by it)."""
+    if not user or not user.get("is_logged_in"):
+        return None
+    for key in ("preferred_username", "email", "name", "sub"):
+        if user.get(key):
+            return str(user[key])
+    return None
+
+
+def is_local(ip: str | None) -> bool:
+    """Streamlit reports no address (None) for a browser on this machine (AppTest: not a string)."""
+    if not isinstance(ip, str) or not ip:
+        return True
+    try:
+        return ipaddress.ip_address(ip).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str          # allow | login | wall | deny
+    reason: str = ""
+
+
+def decide(cfg: AuthConfig, who: Identity | None, title: str, wall: bool, local: bool = True) -> Decision:
+    """May `who` see the page `title` ("" while the shared filters are drawn) in this mode?"""
+    if who is None and cfg.require_read:
+        return Decision("login", "本看板含公安内部数据，请先登录。")
+    if who is not None and who.role == "kiosk" and not wall:
+        return Decision("wall", "墙屏账号只能打开墙屏模式。")
+    if title != IMPORT_TITLE:
+        return Decision("allow")
+    if wall or (who is not None and who.role == "kiosk"):
+        return Decision("deny", "墙屏模式不显示数据导入。")
+    if not cfg.import_enabled:
+        return Decision("deny", "数据导入页面未启用：请在 settings.toml 的 [import] 中设置 enabled = true。")
+    if not cfg.login_configured:
+        if local:
+            return Decision("allow")
+        return Decision("deny", "未配置登录时，数据导入只能在运行看板的本机上使用"
+                                "（请在 .streamlit/secrets.toml 中配置登录，见 docs/access.md）。")
+    if who is None:
+        return Decision("login", "数据导入需要管理员登录。")
+    if who.role != "admin":
+        return Decision("deny", "数据导入需要管理员权限，当前账号无此权限。")
+    return Decision("allow")
+
+
+def allowed_districts(who: Identity | None, names: list[str]) -> list[str] | None:
+    """The districts `who` may see, in the units' order; None = no restriction."""
+    if who is None or not who.districts:
+        return None
+    wanted = set(who.districts)
+    return [n for n in names if n in wanted]
+
+
+def split_districts(raw: list[str], names: list[str], allowed: list[str] | None) -> tuple[list[str], list[str]]:
+    """URL districts → (kept for the widget, known districts dropped because they are not allowed)."""
+    if allowed is None:
+        return list(raw), []
+    ok = set(allowed)
+    outside = [d for d in raw if d in set(names) and d not in ok]
+    return [d for d in raw if d not in outside], outside
+
+
+def restrict(chosen: list[str], allowed: list[str] | None) -> list[str]:
+    """The districts a page filters by: the chosen ones within the allowed set; none chosen = all allowed."""
+    if allowed is None:
+        return list(chosen)
+    picked = [d for d in chosen if d in set(allowed)]
+    return picked or list(allowed)
+
+
+def marking_line(who: Identity | None) -> str:
+    text = str(config.setting("marking.text", "内部资料 注意保密") or "")
+    return f"{text} · 当前用户：{who.name}" if who is not None else text
+
+
+# ---------------------------------------------------------------- login attempts
+
+def attempt_password(cfg: AuthConfig, name: str, password: str, store=None, now=None) -> tuple[Identity | None, str]:
+    """(identity, "") on success, else (None, a sentence that names neither a reason nor a user)."""
+    from antifraud import audit
+    store = store or audit.default()
+    name = str(name or "").strip()[:64]
+    if not name:
+        return None, "请输入用户名和密码。"
+    if store.locked(name, cfg.lockout_failures, cfg.lockout_minutes, now=now):
+        # Checked before the password, so a locked account cannot be probed at all.
+        return None, f"登录失败次数过多，请 {cfg.lockout_minutes:g} 分钟后再试。"
+    ok = verify_password(password, cfg.passwords.get(name))
+    store.record_login(name, "password", ok, now=now)
+    if not ok:
+        return None, "用户名或密码不正确。"
+    return identity_for(cfg, name, "password"), ""
+
+
+def attempt_kiosk_key(cfg: AuthConfig, key: str, store=None, now=None) -> Identity | None:
+    """`?kiosk=<password of a kiosk account>`: lets an unattended wall screen start after a reboot."""
+    from antifraud import audit
+    store = store or audit.default()
+    if store.locked("?kiosk", cfg.lockout_failures, cfg.lockout_minutes, now=now):
+        return None
+    for name, role in cfg.roles.items():
+        if role == "kiosk" and name in cfg.passwords and verify_password(key, cfg.passwords[name]):
+            store.record_login(name, "kiosk-key", True, now=now)
+            return identity_for(cfg, name, "kiosk-key")
+    store.record_login("?kiosk", "kiosk-key", False, now=now)
+    return None
+
+
+# ---------------------------------------------------------------- Streamlit pieces
+
+def _secrets() -> dict:
+    import streamlit as st
+    try:
+        if not st.secrets.load_if_toml_exists():
+            return {}
+        return st.secrets.to_dict()
+    except Exception:  # noqa: BLE001 - a broken secrets file means: no login configured, said in the log
+        log.warning("secrets.toml could not be read; no login configured")
+        return {}
+
+
+def current_config() -> AuthConfig:
+    return auth_config(_secrets(), config.settings())
+
+
+def current() -> Identity | None:
+    """The identity of this browser session, if it logged in (password/kiosk key or OIDC)."""
+    import streamlit as st
+    who = st.session_state.get(SESSION_KEY)
+    if who is not None:
+        return who
+    cfg = current_config()
+    if cfg.providers:
+        try:
+            name = oidc_name(st.user.to_dict())
+        except Exception:  # noqa: BLE001 - no user info outside a session
+            name = None
+        if name:
+            return identity_for(cfg, name, "oidc")
+    return None
+
+
+def _client_is_local() -> bool:
+    import streamlit as st
+    try:
+        return is_local(st.context.ip_address)
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def gate(title: str, wall: bool) -> Identity | None:
+    """Called before any data is read: stops with the login form, or moves a kiosk into wall mode."""
+    import streamlit as st
+    cfg = current_config()
+    who = current()
+    if who is None and cfg.passwords and st.query_params.get(KIOSK_PARAM):
+        who = attempt_kiosk_key(cfg, str(st.query_params.get(KIOSK_PARAM))[:200])
+        if who is not None:
+            st.session_state[SESSION_KEY] = who
+    decision = decide(cfg, who, title, wall, _client_is_local())
+    if decision.action == "wall":
+        st.query_params["wall"] = "1"
+        st.rerun()
+    if decision.action == "login":
+        login_form(cfg, decision.reason, title or "反诈研判指挥看板")
+        st.stop()
+    return who
 
 
 def check(ctx) -> None:
-    """Stop the page with a calm sentence when it may not be shown."""
-    ok, reason = allowed(ctx.title)
-    if not ok:
-        import streamlit as st
-        st.markdown(f"### {ctx.title}")
-        st.info(reason)
+    """Stop the page with a calm sentence when it may not be shown (its login form when it needs one)."""
+    import streamlit as st
+    cfg = current_config()
+    decision = decide(cfg, getattr(ctx, "user", None) or current(), ctx.title, ctx.wall, _client_is_local())
+    if decision.action == "allow":
+        return
+    if decision.action == "login":
+        login_form(cfg, decision.reason, ctx.title)
         st.stop()
+    if decision.action == "wall":
+        st.query_params["wall"] = "1"
+        st.rerun()
+    st.markdown(f"### {ctx.title}")
+    st.info(decision.reason)
+    st.stop()
+
+
+def login_form(cfg: AuthConfig, reason: str, title: str) -> None:
+    import streamlit as st
+    st.markdown(f"### {title}")
+    st.caption(marking_line(None))
+    st.info(reason)
+    for provider in cfg.providers:
+        label = "使用单位统一身份认证登录" if provider == "default" else f"使用 {provider} 登录"
+        if st.button(label, key=f"login_oidc_{provider}", type="primary"):
+            try:
+                st.login() if provider == "default" else st.login(provider)
+            except Exception as exc:  # noqa: BLE001 - e.g. Authlib missing or the provider unreachable
+                log.warning("OIDC login failed to start: %s", type(exc).__name__)
+                st.error("无法连接统一身份认证（请检查 Authlib 是否安装、身份认证服务是否可达）。")
+    if cfg.passwords:
+        with st.form("login_password", clear_on_submit=True):
+            name = st.text_input("用户名", key="login_name")
+            password = st.text_input("密码", type="password", key="login_password")
+            submitted = st.form_submit_button("登录")
+        if submitted:
+            who, message = attempt_password(cfg, name, password)
+            if who is None:
+                st.error(message)
+            else:
+                st.session_state[SESSION_KEY] = who
+                st.rerun()
+
+
+def logout_button(where) -> None:
+    """In the sidebar: who is logged in, and the way out."""
+    import streamlit as st
+    who = current()
+    if who is None:
+        return
+    where.caption(f"当前用户：{who.name}")
+    if where.button("退出登录", key="logout"):
+        st.session_state.pop(SESSION_KEY, None)
+        if who.method == "oidc":
+            st.logout()
+        st.rerun()
+
+
+# ---------------------------------------------------------------- command line
+
+def main(argv=None) -> int:
+    """python -m antifraud.access hash-password — prints the line for [auth.passwords]."""
+    import argparse
+    import getpass
+    parser = argparse.ArgumentParser(prog="python -m antifraud.access")
+    sub = parser.add_subparsers(dest="command", required=True)
+    h = sub.add_parser("hash-password", help="生成 secrets.toml [auth.passwords] 中的口令散列")
+    h.add_argument("user", nargs="?", default="user")
+    h.add_argument("--stdin", action="store_true", help="从标准输入读口令（脚本用）")
+    args = parser.parse_args(argv)
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("口令：")
+        if getpass.getpass("再输一次：") != password:
+            print("两次输入的口令不一致。", file=sys.stderr)
+            return 2
+    if len(password) < 10:
+        print("口令至少 10 个字符。", file=sys.stderr)
+        return 2
+    print(f'{args.user} = "{hash_password(password)}"')
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
