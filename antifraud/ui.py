@@ -73,6 +73,7 @@ class Context:
     city: str
     units: pd.DataFrame
     notices: list[str] = field(default_factory=list)
+    user: access.Identity | None = None      # who is logged in; None when no login is configured
 
     @property
     def kind(self) -> str:
@@ -228,6 +229,8 @@ def _build(title: str) -> Context:
     else:
         from antifraud import charts
         charts.use_template(dark=False)
+    # before anything is read: the login form when reading needs one; a kiosk account into wall mode
+    who = access.gate(title, wall)
     if not _ensure_database():
         st.stop()
 
@@ -248,17 +251,26 @@ def _build(title: str) -> Context:
     if default_week.key not in weeks:
         weeks.insert(0, default_week.key)
 
-    notices = url_notices(_raw_params(), weeks, months, district_names, type_names)
+    raw = _raw_params()
+    # a supervisor limited to some districts: the URL cannot widen it (options and filter both limited)
+    allowed = access.allowed_districts(who, district_names)
+    raw["district"], outside = access.split_districts(raw.get("district", []), district_names, allowed)
+    visible = district_names if allowed is None else allowed
+    notices = url_notices(raw, weeks, months, visible, type_names)
+    if outside:
+        notices.append(f"链接中的区县 {'、'.join(plain(d) for d in outside[:5])} 不在您的查看范围内，已忽略。")
     if "_page_notice" in st.session_state:
         notices.append(st.session_state.pop("_page_notice"))
 
     side = st.sidebar
     side.markdown(f"**{APP_TITLE}**")
+    access.logout_button(side)
     week_key = _week_widget(side, weeks, default_week)
     month_key = side.selectbox("月度通报（选月份则按月）", [MONTH_OFF] + months, index=0, key="month",
                                bind="query-params")
-    districts = side.multiselect("区县", district_names, default=[], key="district",
-                                 bind="query-params", placeholder="全市")
+    districts = side.multiselect("区县", visible, default=[], key="district",
+                                 bind="query-params", placeholder="全市" if allowed is None else "全部可查看区县")
+    districts = access.restrict(list(districts), allowed)
     types = side.multiselect("诈骗类型", type_names, default=[], key="type",
                              bind="query-params", placeholder="全部类型")
 
@@ -269,7 +281,7 @@ def _build(title: str) -> Context:
     ctx = Context(title=title, period=period, filters=filters, districts=list(districts),
                   types=list(types), wall=wall, data_as_of=data_as_of, last_import=last_import,
                   provisional=provisional, city=str(config.setting("city.name", "")),
-                  units=units, notices=notices)
+                  units=units, notices=notices, user=who)
     _briefing_downloads(ctx)
     return ctx
 
@@ -305,10 +317,13 @@ def _day(value) -> dt.date | None:
 
 
 def header(ctx: Context) -> None:
+    if ctx.wall:   # the marking, and the user's name, on every screen
+        st.html(marking_css(access.marking_line(ctx.user)))
     if ctx.wall:
         wall_mode.header(ctx)
         return
     st.markdown(f"### {ctx.title}")
+    st.caption(plain(access.marking_line(ctx.user), 120))
     line = header_text(ctx.city, ctx.period, ctx.scope, ctx.data_as_of, ctx.provisional)
     st.caption(plain(line, 300))
     if ctx.types:
@@ -336,6 +351,7 @@ def _briefing_downloads(ctx: Context) -> None:
         def data(fmt=fmt):
             return make(ctx.period, ctx.filters, fmt)[1]
         name = f"briefing-{ctx.period.key}.{fmt}"
+        data = audited(data, name, "会商材料", None, ctx.user)
         side.download_button(f"下载会商材料（{fmt}）", data=data, file_name=name, mime=mimes[fmt],
                              on_click="ignore", key=f"briefing_{fmt}")
 
@@ -380,11 +396,36 @@ def _downloads(frame: pd.DataFrame, name: str, title: str, key: str) -> None:
     safe = re.sub(r"[^\w\-一-鿿]+", "_", name).strip("_") or "table"
     out = frame.reset_index(drop=False) if not isinstance(frame.index, pd.RangeIndex) else frame
     row = st.container(horizontal=True, gap="small")
-    row.download_button("下载 csv", data=lambda: exports.csv_bytes(out), file_name=f"{safe}.csv",
+    who = access.current()
+    signed = title + (f"（下载人：{who.name}）" if who is not None else "")
+    csv = audited(lambda: exports.csv_bytes(out), f"{safe}.csv", title, len(out), who)
+    xlsx = audited(lambda: exports.xlsx_bytes({title[:31]: out}, title=signed), f"{safe}.xlsx", title, len(out), who)
+    row.download_button("下载 csv", data=csv, file_name=f"{safe}.csv",
                       mime="text/csv", on_click="ignore", key=f"dl_csv_{key}")
-    row.download_button("下载 xlsx", data=lambda: exports.xlsx_bytes({title[:31]: out}, title=title),
+    row.download_button("下载 xlsx", data=xlsx,
                       file_name=f"{safe}.xlsx", on_click="ignore", key=f"dl_xlsx_{key}",
                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def audited(make, file_name: str, what: str, rows: int | None, who):
+    """The download's bytes, made when it is clicked, with a line in the audit store (who, what, when)."""
+    scope = "&".join(f"{k}={v}" for k in st.query_params for v in st.query_params.get_all(k)
+                     if k != access.KIOSK_PARAM)[:500]
+
+    def data():
+        payload = make()
+        from antifraud import audit
+        audit.default().record_download(who.name if who is not None else None, file_name,
+                                        what, rows, scope)
+        return payload
+    return data
+
+
+def marking_css(text: str) -> str:
+    """The marking as a fixed corner label drawn by CSS: a style-only st.html takes no room on the wall."""
+    escaped = "".join(ch if ch.isalnum() and ch.isascii() else f"\\{ord(ch):x} " for ch in text)
+    return ("<style>[data-testid='stMain']::after { content: '" + escaped + "'; position: fixed; right: 0.8rem;"
+            " bottom: 0.3rem; font-size: 0.85rem; color: #f5b301; z-index: 1000; pointer-events: none; }</style>")
 
 
 def chart(fig, caption: str | None = None, *, key: str | None = None, height: int | None = None) -> None:
