@@ -13,6 +13,8 @@ from antifraud.views import data_import as views
 ctx = ui.frame("数据导入")   # the access check stops here unless settings [import] enabled = true
 
 max_mb = int(config.setting("import.max_upload_mb", 200))
+if ctx.user is None:
+    st.caption("未配置登录：本页只在运行看板的本机上可用，导入记录中不留操作人（见 docs/access.md）。")
 st.markdown("上传本周的导出文件（案件、预警，可选打击战果；csv 或 xlsx，GBK 或 UTF-8）。"
             "与命令行 `python -m antifraud ingest` 相同：所有文件一次性导入，任何一个文件无法使用时都不导入；"
             "已导入过的案件按编号更新，不会重复计数。")
@@ -32,7 +34,7 @@ if files and st.button("开始导入", type="primary"):
                 paths.append(path)
             bar = st.progress(0.0, text="正在导入…")
             from antifraud import ingest
-            results = ingest.ingest_files(paths, queries.database(), user=None,
+            results = ingest.ingest_files(paths, queries.database(), user=ctx.user.name if ctx.user else None,
                                           progress=lambda frac, text: bar.progress(min(max(frac, 0.0), 1.0), text=text))
             bar.empty()
             st.session_state["import_results"] = results
@@ -50,6 +52,9 @@ if results:
         f"读取 {sum(r.rows_read for r in results):,} 行，载入 {sum(r.rows_loaded for r in results):,} 行"
         f"（新增 {sum(r.rows_new for r in results):,}，更新 {sum(r.rows_updated for r in results):,}），"
         f"拒收 {total_rejected:,} 行。")
+    for r in results:
+        if "已导入过" in (r.note or ""):   # a re-import is a success, but the analyst should know
+            st.info(f"{ui.plain(Path(r.file).name, 120)}：{ui.plain(r.note, 200)}")
     ui.table(views.summary_table(results), "导入结果", title="各文件导入结果")
     for i, r in enumerate(results):
         if r.rows_rejected:
