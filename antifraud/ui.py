@@ -30,6 +30,10 @@ from antifraud.periods import Period
 ROOT = config.ROOT
 APP_TITLE = "反诈研判指挥看板"
 MONTH_OFF = "（按周）"
+# Six KPI tiles side by side: a value like "28,512.97万元" must fit a sixth of a laptop screen.
+BROWSER_CSS = """<style>
+[data-testid="stMetricValue"] { font-size: clamp(1.3rem, 1.65vw, 2.25rem); }
+</style>"""
 
 
 @dataclass(frozen=True)
@@ -154,14 +158,26 @@ def header_text(city: str, period: Period, scope: str, data_as_of, provisional: 
     return f"{city} · {period.label}{flag}（{period.dates_label}） · {scope} · 数据截至 {as_of}"
 
 
-def change_text(pct: float | None, z: float | None, direction: int, word: str) -> tuple[str, str]:
-    """('-12.9% 环比', colour) for a KPI delta; colour follows direction, grey unless significant."""
-    if pct is None:
+def change_text(pct: float | None, z: float | None, direction: int, word: str,
+                points: float | None = None) -> tuple[str, str]:
+    """('-12.9% 环比', colour) for a KPI delta; colour follows direction, grey unless significant.
+
+    For a rate pass `points` (the difference in percentage points): '+3.85个百分点 环比'.
+    """
+    if pct is None and points is None:
         return f"{word} —", "gray"
     tone = stats.tone(direction, z)
     colour = {"good": "green", "bad": "red"}.get(tone, "gray")
     mark = {"alarm": "‼", "warn": "!"}.get(stats.level(z), "") if tone != "neutral" else ""
-    return f"{pct:+.1f}% {word}{mark}", colour
+    change = f"{points:+.2f}个百分点" if points is not None else f"{pct:+.1f}%"
+    return f"{change} {word}{mark}", colour
+
+
+def rate_points(now, before) -> float | None:
+    """Difference of two rates in percentage points (0.9262 vs 0.9380 -> -1.18)."""
+    if now is None or before is None:
+        return None
+    return (now - before) * 100
 
 
 # ---------------------------------------------------------------- the frame
@@ -229,6 +245,7 @@ def _build(title: str) -> Context:
     else:
         from antifraud import charts
         charts.use_template(dark=False)
+        st.html(BROWSER_CSS)
     # before anything is read: the login form when reading needs one; a kiosk account into wall mode
     who = access.gate(title, wall)
     if not _ensure_database():
@@ -266,8 +283,8 @@ def _build(title: str) -> Context:
     side.markdown(f"**{APP_TITLE}**")
     access.logout_button(side)
     week_key = _week_widget(side, weeks, default_week)
-    month_key = side.selectbox("月度通报（选月份则按月）", [MONTH_OFF] + months, index=0, key="month",
-                               bind="query-params")
+    month_key = side.selectbox("月度通报（选月份则按月，会商周不再起作用）", [MONTH_OFF] + months, index=0,
+                               key="month", bind="query-params")
     districts = side.multiselect("区县", visible, default=[], key="district",
                                  bind="query-params", placeholder="全市" if allowed is None else "全部可查看区县")
     districts = access.restrict(list(districts), allowed)
@@ -445,19 +462,31 @@ def definition(*names: str) -> str:
 
 
 def kpi_tiles(kpis: dict, names, kind: str = "week", columns: int | None = None) -> None:
-    """One tile per metric: value, 环比/环比(月) as the delta, 同比 and YTD below; colour by direction."""
+    """One tile per metric: value, 环比 as the delta, 同比 and YTD below; colour by direction.
+
+    Rates change in percentage points (a rate of 2% rising to 3% is "+1.00个百分点", not +50%).
+    """
     names = list(names)
     cols = st.columns(columns or len(names))
-    prev_key = "wow_pct" if kind == "week" else "mom_pct"
+    prev_key, prev_value = ("wow_pct", "prev_week") if kind == "week" else ("mom_pct", "prev_month")
     for i, name in enumerate(names):
         m, k = metrics.get(name), kpis.get(name, {})
+        rate = m.kind == "rate"
+        pts = (lambda before: rate_points(k.get("value"), k.get(before))) if rate else (lambda before: None)
         with cols[i % len(cols)].container(border=True):
-            text, colour = change_text(k.get(prev_key), k.get("z"), m.direction, "环比")
-            st.metric(m.label, m.format(k.get("value")), delta=text if k.get(prev_key) is not None else None,
+            text, colour = change_text(None if rate else k.get(prev_key), k.get("z"), m.direction, "环比",
+                                       pts(prev_value))
+            has_delta = (pts(prev_value) if rate else k.get(prev_key)) is not None
+            st.metric(m.label, m.format(k.get("value")), delta=text if has_delta else None,
                       delta_color=colour, help=m.definition)
-            yoy, ycol = change_text(k.get("yoy_pct"), k.get("z_yoy"), m.direction, "同比")
-            ytd_pct = k.get("ytd_yoy_pct")
-            ytd = f"年累计 {m.format(k.get('ytd'))}" + (f"（{ytd_pct:+.1f}%）" if ytd_pct is not None else "")
+            yoy, ycol = change_text(None if rate else k.get("yoy_pct"), k.get("z_yoy"), m.direction, "同比",
+                                    pts("last_year"))
+            if rate:
+                d = rate_points(k.get("ytd"), k.get("ytd_last_year"))
+                tail = f"（{d:+.2f}个百分点）" if d is not None else ""
+            else:
+                tail = f"（{k['ytd_yoy_pct']:+.1f}%）" if k.get("ytd_yoy_pct") is not None else ""
+            ytd = f"年累计 {m.format(k.get('ytd'))}{tail}"
             st.markdown(f":{ycol}[{plain(yoy)}] · :gray[{plain(ytd, 60)}]")
 
 

@@ -277,6 +277,8 @@ def test_change_colours_follow_direction():
     assert ui.change_text(5.0, 3.2, +1, "环比") == ("+5.0% 环比‼", "green")       # good rate up, alarm
     assert ui.change_text(-12.9, -1.1, -1, "环比") == ("-12.9% 环比", "gray")     # not significant
     assert ui.change_text(None, None, -1, "环比") == ("环比 —", "gray")
+    # rates in percentage points: 超期率 4.11% -> 7.96% with z = 3.2 is an alarm, and bad
+    assert ui.change_text(None, 3.2, -1, "环比", ui.rate_points(0.0796, 0.0411)) == ("+3.85个百分点 环比‼", "red")
 
 
 def test_plain_text_is_inert():

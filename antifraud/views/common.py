@@ -18,7 +18,7 @@ def recent_periods(period: Period, count: int) -> list[Period]:
 def short_label(p: Period) -> str:
     if p.kind == "week":
         return f"W{p.key.split('-W')[1]}<br>{p.start:%m-%d}"
-    return f"{p.start.year}-{p.start.month:02d}"
+    return f"{p.start.month}月<br>{p.start.year}"
 
 
 def wan(values) -> pd.Series:
