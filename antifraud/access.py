@@ -364,7 +364,7 @@ def login_form(cfg: AuthConfig, reason: str, title: str) -> None:
                 log.warning("OIDC login failed to start: %s", type(exc).__name__)
                 st.error("无法连接统一身份认证（请检查 Authlib 是否安装、身份认证服务是否可达）。")
     if cfg.passwords:
-        with st.form("login_password", clear_on_submit=True):
+        with st.form("login_form", clear_on_submit=True):
             name = st.text_input("用户名", key="login_name")
             password = st.text_input("密码", type="password", key="login_password")
             submitted = st.form_submit_button("登录")
