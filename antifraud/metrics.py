@@ -24,10 +24,11 @@ class Metric:
     test: str = "none"     # significance: poisson (counts) | proportion (rates) | none
     definition: str = ""
     headline: bool = False
+    count_unit: str = "起"  # what one counted thing is called: 起 cases, 条 warnings, 人 arrests
 
     @property
     def unit(self) -> str:
-        return UNITS[self.kind]
+        return self.count_unit if self.kind == "count" else UNITS[self.kind]
 
     def value(self, measures) -> float | None:
         """The metric from a mapping/Series of measures; None where undefined."""
@@ -40,7 +41,7 @@ class Metric:
         return num / den * self.scale
 
     def format(self, value, wan: bool = True) -> str:
-        return format_value(self.kind, value, wan)
+        return format_value(self.kind, value, wan, self.count_unit)
 
 
 UNITS = {"count": "起", "amount": "万元", "rate": "%", "per_10k": "起/万人",
@@ -57,7 +58,7 @@ def _get(measures, name):
     return float(v)
 
 
-def format_value(kind: str, value, wan: bool = True) -> str:
+def format_value(kind: str, value, wan: bool = True, count_unit: str = "起") -> str:
     """Screen formats: 万元 with two decimals, percent with two decimals."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
@@ -70,7 +71,7 @@ def format_value(kind: str, value, wan: bool = True) -> str:
     if kind == "minutes":
         return f"{value:.1f}分钟"
     if kind == "count":
-        return f"{int(round(value)):,}起" if abs(value - round(value)) < 1e-9 else f"{value:,.1f}"
+        return f"{int(round(value)):,}{count_unit}" if abs(value - round(value)) < 1e-9 else f"{value:,.1f}"
     return f"{value:,.0f}"
 
 
@@ -95,9 +96,9 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric("solved_rate", "破案率", "rate", "solved", "cases", direction=+1, test="proportion",
            definition="状态为“已破案”的案件 ÷ 发案数"),
     Metric("warnings", "预警数", "count", "warnings", direction=0, test="poisson",
-           definition="按下发时间统计的预警指令数"),
+           definition="按下发时间统计的预警指令数", count_unit="条"),
     Metric("dissuaded", "劝阻成功数", "count", "dissuaded", direction=+1, test="poisson",
-           definition="劝阻结果为“劝阻成功”的预警数"),
+           definition="劝阻结果为“劝阻成功”的预警数", count_unit="条"),
     Metric("dissuasion_rate", "劝阻成功率", "rate", "dissuaded", "warnings", direction=+1,
            test="proportion", headline=True, definition="劝阻成功数 ÷ 预警数"),
     Metric("overdue_rate", "超期率", "rate", "overdue", "warnings", direction=-1, test="proportion",
@@ -107,11 +108,13 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric("median_sign_minutes", "签收用时(中位)", "minutes", "median_sign_minutes", direction=-1,
            definition="签收时间 − 下发时间 的中位数（分钟）"),
     Metric("arrests", "抓获", "count", "arrests", direction=+1, test="poisson",
-           definition="抓获（刑拘）人数之和"),
-    Metric("gangs", "打掉团伙", "count", "gangs", direction=+1, test="poisson", definition="打掉团伙数之和"),
-    Metric("dens", "捣毁窝点", "count", "dens", direction=+1, test="poisson", definition="捣毁窝点数之和"),
+           definition="抓获（刑拘）人数之和", count_unit="人"),
+    Metric("gangs", "打掉团伙", "count", "gangs", direction=+1, test="poisson", definition="打掉团伙数之和",
+           count_unit="个"),
+    Metric("dens", "捣毁窝点", "count", "dens", direction=+1, test="poisson", definition="捣毁窝点数之和",
+           count_unit="个"),
     Metric("cards_frozen", "冻结卡数", "count", "cards_frozen", direction=+1, test="poisson",
-           definition="冻结银行卡数之和"),
+           definition="冻结银行卡数之和", count_unit="张"),
 )
 
 BY_NAME = {m.name: m for m in CATALOGUE}

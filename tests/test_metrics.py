@@ -94,6 +94,7 @@ def test_formats():
     assert metrics.get("dissuasion_rate").format(7069 / 7070) == "99.99%"
     assert metrics.get("cases").format(61) == "61起"
     assert metrics.get("cases").format(None) == "—"
+    assert metrics.get("warnings").format(854) == "854条" and metrics.get("arrests").format(3) == "3人"
 
 
 def test_significance_and_tone():
