@@ -290,3 +290,27 @@ def test_header_text():
     t = ui.header_text("新乡市", W47, "全市", dt.datetime(2026, 11, 22, 23, 41), provisional=False)
     assert t == "新乡市 · 2026年第47周（2026-11-16 至 2026-11-22） · 全市 · 数据截至 2026-11-22 23:41"
     assert "临时" in ui.header_text("新乡市", W47, "全市", None, provisional=True)
+
+
+def test_import_builders(tmp_path):
+    from antifraud.ingest import FileResult
+    from antifraud.views import data_import
+    assert data_import.safe_name("C:\\exports\\案件_W47.csv") == "案件_W47.csv"
+    assert data_import.safe_name("../../etc/passwd") == "passwd"
+    rejects = tmp_path / "rej.csv"
+    rejects.write_text("row_number,reason,case_id\n3,未知分局「火星分局」,C99\n", encoding="utf-8-sig")
+    r = FileResult(file="/tmp/x/案件.csv", kind="cases", rows_read=3, rows_loaded=1, rows_new=1, rows_updated=0,
+                   rows_rejected=2, reject_file=str(rejects), unknown_labels={"诈骗类型": {"新型骗法": 1}})
+    t = data_import.summary_table([r]).iloc[0]
+    assert (t["文件"], t["类型"], t["读取"], t["载入"], t["拒收"]) == ("案件.csv", "案件", 3, 1, 2)
+    assert t["未识别的取值"] == "诈骗类型：「新型骗法」1行"
+    rows = data_import.rejected_rows(str(rejects))
+    assert list(rows.columns[:2]) == ["行号", "原因"] and rows["原因"].iloc[0] == "未知分局「火星分局」"
+    assert data_import.rejected_rows(None).empty
+
+
+def test_tables_show_missing_values_blank():
+    f = pd.DataFrame({"text": [None, "x"], "number": [None, 1.5], "empty": [None, None], "int": [1, 2]})
+    out = ui._numeric(f)
+    assert list(out["text"]) == ["", "x"] and list(out["empty"]) == ["", ""]
+    assert pd.isna(out["number"].iloc[0]) and out["number"].iloc[1] == 1.5 and list(out["int"]) == [1, 2]
