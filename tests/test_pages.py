@@ -287,3 +287,14 @@ def test_browser_unknown_url_first_then_navigation_keeps_filters(fresh_server):
         assert outside == []                                                  # the map is offline
     finally:
         browser.close(); pw.stop()
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p != "data_import"])
+def test_pages_on_an_empty_database(page, tmp_path, monkeypatch):
+    """A database with the units but no case or warning yet: calm pages, no exception."""
+    from antifraud import store, units
+    db = tmp_path / "empty.duckdb"
+    store.apply(db, [], units.load_units(), units.load_stations())
+    monkeypatch.setenv("ANTIFRAUD_DB", str(db))
+    at = run_page_alone(page)
+    assert any("数据截至 —" in c.value for c in at.caption)
