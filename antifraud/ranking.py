@@ -23,7 +23,7 @@ from antifraud.periods import Period
 from antifraud import periods
 
 # The ranking's one comparison metric: 万人发案 now against the same window last year.
-YOY = "cases_per_10k_yoy"
+YOY = "cases_per_10k_yoy_pct"
 YOY_LABEL = "万人发案同比"
 
 # Denominators whose records must carry a field the bureau itself records. Counting only
