@@ -602,6 +602,9 @@ def completeness_table(frame: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+RATE_LABELS = {m.label for m in metrics.ALL.values() if m.kind == "rate"}
+
+
 def metric_columns(frame: pd.DataFrame, cfg: Config | None = None) -> pd.DataFrame:
     """Each ranking metric as observed (the values behind the scores), Chinese headers."""
     cfg = cfg or load_config()

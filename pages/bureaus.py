@@ -52,9 +52,12 @@ if not ctx.wall:
                  column_config={"记录完整率": st.column_config.NumberColumn(format="percent")})
     notes = [f"{metrics.get(n).label}：{note}" for n, note in ranking.FAIR_NOTES.items()
              if n in frame.attrs.get("metrics", [])]
-    dropped = [n for n in frame.attrs.get("dropped", [])]
+    dropped = [ranking.YOY_LABEL if n == ranking.YOY else metrics.get(n).label for n in frame.attrs.get("dropped", [])]
+    observed = ranking.metric_columns(frame, cfg)
+    formats = {c: st.column_config.NumberColumn(format="percent" if c in ranking.RATE_LABELS else "%.2f")
+               for c in observed.columns if c != "分县局"}
     with st.expander("各项排名指标（计分所用的观测值）"):
-        ui.table(ranking.metric_columns(frame, cfg), f"排名指标_{period.key}_{which}",
+        ui.table(observed, f"排名指标_{period.key}_{which}", column_config=formats,
                  caption="；".join(notes) + ("。本期无数据未计分的指标：" + "、".join(dropped) if dropped else ""))
 
     bounds = {"period": (period.start, period.end), "28d": period.last_28(), "ytd": period.ytd()}[which]
