@@ -100,14 +100,14 @@ def header_variant(field: str):
 
 
 @st.composite
-def extracts(draw):
+def extracts(draw, min_rows: int = 0):
     """(file name, bytes, generated row numbers, their ids, description)."""
     fields = ["case_id", "reported_at", "bureau_id"] + draw(
         st.lists(st.sampled_from(FIELDS[3:]), unique=True, max_size=6))
     extra = draw(st.lists(junk_text.map(lambda t: "X列" + t), max_size=3))
     names = [draw(header_variant(f)) for f in fields] + extra
     width = len(names)
-    n = draw(st.integers(0, 12))
+    n = draw(st.integers(min_rows, 12))
     rows, ids = [], []
     for i in range(n):
         clean = draw(st.booleans())          # half the rows well-formed, so that loading is exercised too
@@ -250,7 +250,7 @@ def _cases(db: Path) -> int:
 @settings(max_examples=25, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example,
                                  HealthCheck.function_scoped_fixture])
-@given(extract=extracts(), broken_partner=st.sampled_from([None, b"", b"\x00\x01binary", b"PK\x03\x04junk"]))
+@given(extract=extracts(min_rows=4), broken_partner=st.sampled_from([None, b"", b"\x00\x01binary", b"PK\x03\x04junk"]))
 def test_whole_import_all_or_nothing(tmp_path_factory, template_db, extract, broken_partner):
     name, data, row_numbers, ids, desc, n = extract
     tmp = tmp_path_factory.mktemp("w")
