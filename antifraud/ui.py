@@ -382,7 +382,8 @@ def table(frame: pd.DataFrame, name: str, *, title: str | None = None, caption: 
     if title:
         st.markdown(f"**{plain(title, 80)}**")
     if frame is None or frame.empty:
-        st.caption("（本期无数据）")
+        # on the wall captions are hidden (unreadable at a distance); this one is content
+        (st.markdown if is_wall() else st.caption)("（本期无数据）")
     else:
         # a fixed height only pays off for long tables; short ones would show empty rows
         h = height if isinstance(height, str) or len(frame) > 12 else "auto"

@@ -38,6 +38,8 @@ CSS = """
 [data-testid="stAppDeployButton"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
 [data-testid="stDownloadButton"], [data-testid="stException"], [data-testid="stTooltipIcon"],
 [data-testid="stTooltipHoverTarget"] svg, footer { display: none !important; }
+/* Streamlit's own modals (e.g. "Page not found" on a fresh server) have nobody to close them. */
+[data-testid="stDialog"], [role="dialog"], div:has(> [role="dialog"]) { display: none !important; }
 /* Definitions in caption type cannot be read across a room; the browser view keeps them. */
 [data-testid="stElementContainer"]:has([data-testid="stCaptionContainer"]) { display: none !important; }
 /* The fold: what does not fit below the header is left to the browser view (see FOLD_JS). */

@@ -70,11 +70,7 @@ def build_database(path: Path) -> str:
     if files:
         ingest.ingest_files(files, path)
         return "sample"
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("_fixture_conftest", ROOT / "tests" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.build_fixture_db(path)
+    fixture_module().build_fixture_db(path)
     return "fixture"
 
 
@@ -89,6 +85,20 @@ def browser_db(tmp_path_factory) -> Database:
     path = tmp_path_factory.mktemp("browser-db") / "antifraud.duckdb"
     kind = build_database(path)
     return Database(path, kind)
+
+
+def fixture_module():
+    """tests/conftest.py under another name (its fixture builder and reader of the fixture csvs)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("_fixture_conftest", ROOT / "tests" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def build_fixture_database(path: Path) -> Database:
+    fixture_module().build_fixture_db(path)
+    return Database(path, "fixture")
 
 
 def copy_database(db: Database, folder: Path) -> Database:

@@ -11,9 +11,8 @@ import urllib.parse
 import pandas as pd
 import pytest
 
-from harness import (ROOT, cut_off, error_texts, failed_responses, main_text, new_page, open_app,
-                      platform_fonts, scroll_overflow, start_app, wait_idle, copy_database,
-                      build_database, Database)
+from harness import (ROOT, build_fixture_database, cut_off, error_texts, failed_responses, fixture_module,
+                     main_text, new_page, open_app, platform_fonts, scroll_overflow, start_app, wait_idle)
 
 from antifraud import ui, wall
 
@@ -39,6 +38,8 @@ def assert_fits_and_calm(page, what: str) -> None:
     assert "Traceback" not in main_text(page)
     assert not page.requests.foreign(), f"{what}: requests off the machine {page.requests.foreign()}"
     assert not page.query_selector('[data-testid="stSpinner"]'), f"{what}: a spinner is still showing"
+    dialogs = [d for d in page.query_selector_all('[role="dialog"], [data-testid="stDialog"]') if d.is_visible()]
+    assert not dialogs, f"{what}: a dialog is open: {[d.inner_text()[:80] for d in dialogs]}"
     for sel in HIDDEN:
         el = page.query_selector(sel)
         assert el is None or not el.is_visible(), f"{what}: {sel} is visible on the wall"
@@ -100,7 +101,7 @@ def test_4k_wall_is_the_1080p_layout_at_device_scale_2(browser, app):
 
 # ---------------------------------------------------------------- timers: rotation, steps, live data
 
-DWELL = 6
+DWELL = 5
 REFRESH = 2
 
 
@@ -109,15 +110,10 @@ def fast_wall(tmp_path_factory):
     """A wall on its own copy of the hand-written fixture (figures known by hand), short timers,
     and a stale limit the fixture's last day (2026-11-22) is past."""
     folder = tmp_path_factory.mktemp("fast-wall")
-    db = Database(folder / "antifraud.duckdb", "fixture")
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("_fixture_conftest2", ROOT / "tests" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.build_fixture_db(db.path)
+    db = build_fixture_database(folder / "antifraud.duckdb")
     server = start_app(db, folder / "app", settings={"wall": {"dwell_seconds": DWELL, "refresh_seconds": REFRESH,
                                                               "stale_days": 1, "meeting_order": True}})
-    server.fixture_module = module
+    server.fixture_module = fixture_module()
     yield server
     server.stop()
 
