@@ -31,8 +31,14 @@ YOY_LABEL = "万人发案同比"
 # counts a record lacking the field as a failure (worst case), then applies the
 # catalogue formula unchanged.
 FAIR_NOTES = {
-    "fast_stop_rate": "按全部案件计，缺转账或止付时间的案件记为未在30分钟内止付",
+    "fast_stop_rate": "按有止付冻结的全部案件计，缺转账或止付时间的案件记为未在30分钟内止付",
     "victimized_after_rate": "未反馈的预警按预警后被骗计",
+}
+# The ranking's stricter versions carry their own names, so a briefing never shows one
+# label with two different numbers (the catalogue's rate in the KPI table, this one here).
+FAIR_LABELS = {
+    "fast_stop_rate": "30分钟止付率(缺时间计未达标)",
+    "victimized_after_rate": "预警后被骗率(未反馈计入)",
 }
 # The sample size behind a rate whose denominator is money: the number of cases.
 AMOUNT_UNITS = {"loss": "cases"}
@@ -47,7 +53,9 @@ class Item:
 
     @property
     def label(self) -> str:
-        return YOY_LABEL if self.metric == YOY else metrics.get(self.metric).label
+        if self.metric == YOY:
+            return YOY_LABEL
+        return FAIR_LABELS.get(self.metric, metrics.get(self.metric).label)
 
 
 @dataclass(frozen=True)
@@ -115,7 +123,9 @@ def fair_measures(frame: pd.DataFrame) -> pd.DataFrame:
     for col in ("cases", "fast_stop_n", "warnings", "victimized_after", "feedback_missing"):
         if col not in out:
             out[col] = 0.0
-    out["fast_stop_den"] = out["cases"]
+    # every case where money was stopped or frozen needs both times; one lacking them
+    # counts as slow (cases where nothing was stopped say nothing about stop speed)
+    out["fast_stop_den"] = np.maximum(out.get("stop_cases", out["cases"]), out.get("fast_stop_den", 0))
     out["victimized_after"] = np.minimum(out["victimized_after"] + out["feedback_missing"], out["warnings"])
     return out
 
@@ -602,7 +612,7 @@ def completeness_table(frame: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-RATE_LABELS = {m.label for m in metrics.ALL.values() if m.kind == "rate"}
+RATE_LABELS = {m.label for m in metrics.ALL.values() if m.kind == "rate"} | set(FAIR_LABELS.values())
 
 
 def metric_columns(frame: pd.DataFrame, cfg: Config | None = None) -> pd.DataFrame:
@@ -611,6 +621,6 @@ def metric_columns(frame: pd.DataFrame, cfg: Config | None = None) -> pd.DataFra
     out = pd.DataFrame({"分县局": frame["bureau_name"].astype(str)})
     for name in frame.attrs.get("metrics", [it.metric for it in cfg.items]):
         if name in frame:
-            label = YOY_LABEL + "(%)" if name == YOY else metrics.get(name).label
+            label = YOY_LABEL + "(%)" if name == YOY else FAIR_LABELS.get(name, metrics.get(name).label)
             out[label] = frame[name]
     return out
