@@ -272,6 +272,7 @@ def test_whole_import_all_or_nothing(tmp_path_factory, template_db, extract, bro
     assert code in (0, 1, 2) and "Traceback" not in err.getvalue()
     if code == 2:
         COUNTS["whole: refused, database unchanged"] += 1
+        COUNTS["whole: refused: " + ("broken partner file" if broken_partner is not None else desc)] += 1
         assert len(err.getvalue().strip().splitlines()) == 1, err.getvalue()
         assert hashlib.sha256(db.read_bytes()).hexdigest() == before
         assert not (db.parent / "rejects").exists() or not list((db.parent / "rejects").iterdir())
