@@ -279,10 +279,10 @@ def test_browser_unknown_url_first_then_navigation_keeps_filters(fresh_server):
         _header(page)
         page.get_by_role("link", name="高发区域").click()
         # the page's run writes the week back into the URL (it is not a bound widget)
-        page.wait_for_url(lambda u: "/areas" in u and "week=2026-W47" in u, timeout=20_000)
+        page.wait_for_url(lambda u: "/areas" in u and "week=2026-W47" in u, timeout=45_000)
         assert "district=" in page.url
         assert "牧野区" in _header(page)
-        page.locator("[data-testid=stDeckGlJsonChart]").first.wait_for(timeout=20_000)
+        page.locator("[data-testid=stDeckGlJsonChart]").first.wait_for(timeout=45_000)
         page.wait_for_timeout(2000)
         assert outside == []                                                  # the map is offline
     finally:
