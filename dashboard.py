@@ -15,5 +15,6 @@ st.set_page_config(page_title=ui.APP_TITLE, layout="wide",
                    initial_sidebar_state="collapsed" if ui.is_wall() else "auto")
 page = st.navigation(ui.navigation_pages() + wall.extra_pages(), position="hidden" if ui.is_wall() else "sidebar")
 ui.follow_page_param(page)
-with ui.shared_frame():  # filters drawn here keep their URL parameters across page changes
-    wall.run_page(page)  # on the wall an error is a calm sentence, never a traceback
+with wall.calm_errors():  # on the wall an error is a calm sentence, never a traceback
+    with ui.shared_frame():  # filters drawn here keep their URL parameters across page changes
+        page.run()

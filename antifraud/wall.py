@@ -12,6 +12,7 @@ values and are tested without Streamlit; the Streamlit pieces are tested in a br
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import logging
@@ -344,6 +345,7 @@ def header(ctx) -> None:
     if _opens_meeting(cfg, slides, index, pinned):
         _click("prev", slides[0].url_path)          # the slide before the first agenda item
     st.session_state["_wall_since"] = time.monotonic()
+    st.session_state["_wall_drawn"] = True
     if slides and not pinned:
         st.fragment(_rotate, run_every=cfg.dwell_seconds)(neighbour(slides, index, 1), cfg.dwell_seconds)
     st.fragment(_watch_database, run_every=cfg.refresh_seconds)(_stamp())
@@ -428,18 +430,35 @@ def _watch_database(seen) -> None:
         st.rerun()
 
 
-def run_page(page) -> None:
-    """dashboard.py runs the chosen page through this: on the wall an error is a calm sentence."""
+CALM = ('<div class="wall-calm" data-testid="wallCalm">本页暂时无法显示，稍后自动切换或重试。'
+        '（详细信息已记录在服务器日志中）</div>')
+
+
+@contextlib.contextmanager
+def calm_errors():
+    """dashboard.py runs the shared frame and the page inside this: on the wall an error is a
+    calm sentence (the traceback goes to the log), never a traceback or a blank screen."""
     from antifraud import ui
     if not ui.is_wall():
-        page.run()
+        yield
         return
+    st.session_state["_wall_drawn"] = False
     try:
-        page.run()
-    except Exception:  # noqa: BLE001 - the room must never see a traceback
-        log.exception("wall: page %s failed", getattr(page, "url_path", "?"))
-        st.html('<div class="wall-calm" data-testid="wallCalm">本页暂时无法显示，稍后自动切换到下一项。'
-                '（详细信息已记录在服务器日志中）</div>')
+        yield
+    except Exception:  # noqa: BLE001 - Streamlit's stop/rerun are BaseException and pass through
+        log.exception("wall: the page failed")
+        st.html(CSS + CALM)
+        if not st.session_state.get("_wall_drawn"):
+            # no header, so no timers yet: try again every refresh interval (e.g. after an import)
+            refresh = wall_settings().refresh_seconds
+            st.session_state["_wall_failed_at"] = time.monotonic()
+            st.fragment(_retry, run_every=refresh)(refresh)
+
+
+def _retry(refresh: float) -> None:
+    # runs once inline with the failed run itself: only a later timer tick reruns the app
+    if time.monotonic() - st.session_state.get("_wall_failed_at", 0.0) >= refresh * 0.8:
+        st.rerun()
 
 
 # ---------------------------------------------------------------- the opening slide

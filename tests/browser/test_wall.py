@@ -5,13 +5,14 @@ Screenshots go to docs/screenshots/ (the README's pictures).
 """
 from __future__ import annotations
 
+import os
 import re
 import urllib.parse
 
 import pandas as pd
 import pytest
 
-from harness import (ROOT, build_fixture_database, cut_off, error_texts, failed_responses, fixture_module,
+from harness import (ROOT, Database, build_fixture_database, cut_off, error_texts, failed_responses, fixture_module,
                      main_text, new_page, open_app, platform_fonts, scroll_overflow, start_app, wait_idle)
 
 from antifraud import ui, wall
@@ -148,6 +149,9 @@ def test_wall_opens_with_changes_then_rotates_keeping_filters(fast_wall, page):
     wait_idle(page)
     assert page.query_selector('[data-testid="wallChanges"]') or "无显著变化" in main_text(page)
     mark_document(page)
+    page.evaluate("""() => { window.__blank = 0; window.__longest = 0; setInterval(() => {
+        if (document.querySelector('[data-testid="wallHeader"]')) window.__blank = 0;
+        else { window.__blank += 25; window.__longest = Math.max(window.__longest, window.__blank); } }, 25); }""")
     for expected in order[1:3]:
         wait_for_slide(page, expected, DWELL * 4)
         wait_idle(page)
@@ -155,6 +159,8 @@ def test_wall_opens_with_changes_then_rotates_keeping_filters(fast_wall, page):
         assert q.get("district") == ["牧野区"] and q.get("week") == ["2026-W47"] and q.get("wall") == ["1"], q
         assert "牧野区" in page.inner_text('[data-testid="wallHeader"]')
     assert same_document(page), "rotation reloaded the page"
+    print(f"\nlongest moment without the wall header during rotation (first, cold visits): "
+          f"{page.evaluate('window.__longest')} ms")
 
 
 def test_presenter_steps_with_keys_and_pin_holds(fast_wall, page):
@@ -188,6 +194,10 @@ def test_import_is_picked_up_in_place_and_stale_data_is_amber(fast_wall, page):
     colour = stale.evaluate("e => getComputedStyle(e).backgroundColor")
     assert colour == "rgb(245, 179, 1)", colour                 # amber
     mark_document(page)
+    # no flicker: from now on the header and the KPI tiles must never leave the screen
+    page.evaluate("""() => { window.__gone = 0; setInterval(() => {
+        if (!document.querySelector('[data-testid="wallHeader"]') ||
+            !document.querySelector('[data-testid="stMetric"]')) window.__gone++; }, 25); }""")
 
     cases = fast_wall.fixture_module.read_fixture("cases")
     extra = cases[cases.case_id == "C3"].copy()
@@ -204,6 +214,31 @@ def test_import_is_picked_up_in_place_and_stale_data_is_amber(fast_wall, page):
       }
       return false; }""", timeout=(REFRESH * 3 + 20) * 1000, polling=250)
     assert same_document(page), "the wall reloaded to pick up the import"
+    assert page.evaluate("window.__gone") == 0, "the page went blank while the new data came in"
     q = query_of(page)
     assert q.get("district") == ["牧野区"] and q.get("page") == ["overview"], q
     assert not error_texts(page)
+
+
+def test_a_broken_database_is_a_calm_sentence_and_the_wall_recovers(browser, tmp_path):
+    good = build_fixture_database(tmp_path / "good.duckdb")
+    live = tmp_path / "live" / "antifraud.duckdb"
+    live.parent.mkdir()
+    live.write_bytes(b"this is not a database\n")
+    server = start_app(Database(live, "broken"), tmp_path / "app", settings={"wall": {"refresh_seconds": REFRESH}})
+    page = new_page(browser)
+    try:
+        open_app(page, server.page_url("", wall=1, page="overview"))
+        calm = page.wait_for_selector('[data-testid="wallCalm"]')
+        assert "暂时无法显示" in calm.inner_text()
+        assert not error_texts(page) and "Traceback" not in main_text(page)
+        assert not page.query_selector('[data-testid="stException"]')
+        mark_document(page)
+        os.replace(good.path, live)                 # an import puts a good database in place
+        page.wait_for_selector('[data-testid="wallHeader"][data-slide="overview"]', timeout=(REFRESH * 3 + 20) * 1000)
+        wait_idle(page)
+        assert not page.query_selector('[data-testid="wallCalm"]')
+        assert same_document(page)
+    finally:
+        page.context.close()
+        server.stop()
