@@ -56,7 +56,8 @@ h1, h2, h3, h4, h5, p, span, label, li, div { color: #eef0f3; }
 [data-stale="true"], [data-stale="true"] * { opacity: 1 !important; transition: none !important; }
 /* Pieces Streamlit draws in its (light) theme colours, canvases included: turned dark by inverting
    lightness while keeping hue (red stays red, green stays green). */
-[data-testid="stMetricDelta"], [data-testid="stDataFrame"], [data-testid="stTable"] {
+[data-testid="stMetricDelta"], [data-testid="stDataFrame"], [data-testid="stTable"],
+[data-testid="stRadioOption"] > div > div:first-child {
   filter: invert(1) hue-rotate(180deg); }
 [data-testid="stMetricDelta"] p { color: inherit !important; }
 [data-testid="stTable"] * { color: revert; }
