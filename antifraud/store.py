@@ -146,10 +146,19 @@ def refresh_rollups(con) -> None:
                  "b": dt.datetime.now().isoformat(timespec="seconds")})
 
 
+def _open_read_only(db: Path):
+    try:
+        return duckdb.connect(str(db), read_only=True)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise config.UsageError(f"数据库 {db.name} 正被其他程序以写方式打开，请先关闭该程序再导入") from None
+        raise
+
+
 def already_loaded(db: Path, sha256: str, kind: str) -> bool:
     if not db.exists():
         return False
-    con = duckdb.connect(str(db), read_only=True)
+    con = _open_read_only(db)
     try:
         return bool(con.execute("SELECT count(*) FROM imports WHERE sha256 = $s AND kind = $k "
                                 "AND rows_loaded > 0", {"s": sha256, "k": kind}).fetchone()[0])
@@ -192,6 +201,19 @@ def _remove_stale_copies(db: Path) -> None:
                 leftover.unlink()
 
 
+def _live_log_usable(db: Path) -> bool:
+    """Whether the live file's leftover log replays; refuse while a program has it open to write."""
+    try:
+        _open_read_only(db).close()
+        return True
+    except duckdb.IOException as exc:
+        if "wal" not in str(exc).lower():
+            raise
+        # a log from an older file cannot be replayed: nothing in it applies to this one
+        print(f"注意：{db.name}.wal 与数据库不匹配，已忽略并删除", file=sys.stderr)
+        return False
+
+
 def apply(db: Path, batches: list[Batch], units: pd.DataFrame, stations: pd.DataFrame,
           units_source: str = "units.csv") -> None:
     """Apply every batch in one atomic swap (all or nothing)."""
@@ -213,9 +235,16 @@ def _apply_unlocked(db: Path, batches: list[Batch], units: pd.DataFrame, station
     tmp = db.with_name(f".{db.name}.{os.getpid()}.tmp")
     for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
         stale.unlink(missing_ok=True)
+    live_wal = db.with_name(db.name + ".wal")
     try:
         if db.exists():
+            # Another program wrote to the live file and never checkpointed. Its log is part
+            # of the database: carry it into the copy, or its changes are lost and the log,
+            # no longer matching the swapped-in file, makes every reader fail.
+            carry_log = live_wal.exists() and _live_log_usable(db)
             shutil.copyfile(db, tmp)
+            if carry_log:
+                shutil.copyfile(live_wal, tmp.with_name(tmp.name + ".wal"))
         con = duckdb.connect(str(tmp))
         try:
             now = dt.datetime.now().replace(microsecond=0)
@@ -243,6 +272,9 @@ def _apply_unlocked(db: Path, batches: list[Batch], units: pd.DataFrame, station
             con.close()
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        # before the swap: a reader meanwhile sees the old file without its log (an older
+        # whole state); after it, the old log would be replayed against the new file
+        live_wal.unlink(missing_ok=True)
         os.replace(tmp, db)
         with contextlib.suppress(OSError):
             dir_fd = os.open(db.parent, os.O_RDONLY)
