@@ -313,3 +313,80 @@ def test_full_disk_while_writing_the_reject_report(state_a, tmp_path):
     assert db.read_bytes() == before
     rejects = db.parent / "rejects"
     assert not rejects.exists() or list(rejects.iterdir()) == []
+
+
+OUTSIDE_WRITER_SRC = r'''
+import duckdb, os, sys, time
+con = duckdb.connect(sys.argv[1])
+con.execute("SET checkpoint_threshold = '1TB'")      # keep the change in the log only
+con.execute("UPDATE cases SET loss_amount = 1000 WHERE case_id = 'C1'")
+if sys.argv[2] == "die":
+    os._exit(9)                                       # like kill -9: no checkpoint, log stays
+print("holding", flush=True)
+time.sleep(120)
+'''
+
+
+def test_a_log_left_by_an_outside_writer_is_carried_into_the_next_import(state_a, forkserver):
+    """Someone opened the live file read-write (DuckDB CLI) and was killed: its committed
+    change sits in live.duckdb.wal. The next import keeps that change, removes the log, and
+    readers keep working after the swap (before the fix every read failed with
+    'WAL checkpoint iteration does not match')."""
+    db = state_a
+    subprocess.run([sys.executable, "-c", OUTSIDE_WRITER_SRC, str(db), "die"], timeout=60)
+    wal = db.with_name(db.name + ".wal")
+    assert wal.exists()
+    proc, _ = start_import(forkserver, db)               # A → B as everywhere else
+    proc.join(120)
+    assert proc.exitcode == 0
+    assert not wal.exists()
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        c1 = float(con.execute("SELECT loss_amount FROM cases WHERE case_id = 'C1'").fetchone()[0])
+    finally:
+        con.close()
+    assert c1 == 1000.0                                  # the outside change survived
+    # readers work after the swap. (The rollup of C1's day still says 10,000: the outside
+    # writer did not refresh it and this import did not touch that day — one more reason
+    # the live file is never to be written by anything but an import.)
+    assert w47(db) == STATE_B
+
+
+def test_an_import_refuses_while_another_program_writes_the_live_file(state_a, tmp_path):
+    db = state_a
+    holder = subprocess.Popen([sys.executable, "-c", OUTSIDE_WRITER_SRC, str(db), "hold"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        extract = tmp_path / "cases-state-B.csv"
+        b_batch().frame.to_csv(extract, index=False, encoding="utf-8")
+        before = db.read_bytes()
+        done = subprocess.run([sys.executable, "-m", "antifraud", "ingest", str(extract), "--db", str(db)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=180)
+    finally:
+        holder.kill()
+        holder.wait(30)
+    print(f"\n[crash] import while another program writes: exit {done.returncode}, "
+          f"stderr {done.stderr.strip()!r}")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "正被其他程序以写方式打开" in done.stderr
+    assert db.read_bytes() == before
+    assert leftovers(db) == []
+
+
+def test_a_log_that_no_longer_matches_the_file_is_dropped_by_the_next_import(state_a, template, forkserver):
+    """The state the old store left behind: a log from an earlier file beside the live one.
+    Readers fail on it; the next import drops it and everything reads again."""
+    db = state_a
+    subprocess.run([sys.executable, "-c", OUTSIDE_WRITER_SRC, str(db), "die"], timeout=60)
+    fresh = db.with_name("fresh.duckdb")
+    shutil.copyfile(template, fresh)
+    store.apply(fresh, [a_batch()], units.load_units(), units.load_stations())   # a later file
+    os.replace(fresh, db)                                   # a swap that ignored the log
+    with pytest.raises(duckdb.IOException):
+        w47(db)
+    proc, _ = start_import(forkserver, db)
+    proc.join(120)
+    assert proc.exitcode == 0
+    assert not db.with_name(db.name + ".wal").exists()
+    assert w47(db) == whole(db) == STATE_B
