@@ -87,7 +87,11 @@ def main(args) -> int:
     if out:
         target = Path(out)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        try:
+            target.write_bytes(data)
+        except BaseException:
+            target.unlink(missing_ok=True)    # a cut-off briefing (disk full) must not look complete
+            raise
         print(f"已写出 {target}", file=sys.stderr)
     else:
         sys.stdout.buffer.write(data)
