@@ -390,3 +390,15 @@ def test_a_log_that_no_longer_matches_the_file_is_dropped_by_the_next_import(sta
     assert proc.exitcode == 0
     assert not db.with_name(db.name + ".wal").exists()
     assert w47(db) == whole(db) == STATE_B
+
+
+def test_full_disk_while_writing_a_briefing(tmp_path, fixture_db):
+    """`report --out` on a full disk: one line, exit 2, and no cut-off file that looks like a briefing."""
+    out = tmp_path / "briefing.xlsx"
+    done = subprocess.run([sys.executable, "-m", "antifraud", "report", "--week", "2026-W47", "--format",
+                           "xlsx", "--out", str(out), "--no-archive", "--db", str(fixture_db)],
+                          cwd=ROOT, text=True, capture_output=True, timeout=180, preexec_fn=_limited(3000))
+    print(f"\n[crash] full disk writing a briefing: exit {done.returncode}, stderr {done.stderr.strip()!r}")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "错误：磁盘空间不足，输出未写完" in done.stderr
+    assert not out.exists()
