@@ -133,7 +133,19 @@ def extracts(draw, min_rows: int = 0):
     else:
         data, desc = _csv(draw, titles, names, rows)
     first_row = len(titles) + 2                 # spreadsheet row of the first data row
-    return f"案件_{fmt}.{fmt}", data, list(range(first_row, first_row + n)), ids, desc, n
+    return f"案件_{fmt}.{fmt}", data, list(range(first_row, first_row + n)), ids, desc + _kinds(rows), n
+
+
+def _kinds(rows) -> str:
+    """What hostile cells an extract holds, for the printed counts (" huge formula pii …")."""
+    cells = [c for r in rows for c in r]
+    kinds = {"huge": any(len(c) > 10_000 for c in cells),
+             "formula": any(c.startswith(("=", "+", "@", "＝", "\t=", "\r=")) for c in cells),
+             "pii": any(p in c for p in PII for c in cells),
+             "markup/sql": any(m in c for m in MARKUP for c in cells),
+             "control": any(ch in c for ch in "\x01\x0b\x0c" for c in cells),
+             "junk-unicode": any(ord(ch) > 0xFFFF for c in cells for ch in c)}
+    return "".join(f" +{k}" for k, v in kinds.items() if v)
 
 
 def _csv(draw, titles, names, rows):
@@ -212,6 +224,10 @@ def test_checking_stage_never_crashes_never_loses_a_row(tmp_path_factory, extrac
     COUNTS["check: examples"] += 1
     COUNTS[f"check: {desc.split(' ')[0]} {desc.split(' ')[1]}" if desc.startswith("csv") else "check: xlsx"] += 1
     COUNTS["check: rows generated"] += n
+    for kind in re.findall(r"\+(\S+)", desc):
+        COUNTS[f"check: extracts with {kind} cells"] += 1
+    if "empty_first=True" in desc:
+        COUNTS["check: xlsx with an empty sheet first"] += 1
     try:
         sha, raw, layout, parsed = _prepare(tmp, name, data)
     except UsageError as exc:
@@ -269,6 +285,8 @@ def test_whole_import_all_or_nothing(tmp_path_factory, template_db, extract, bro
         code = cli.main(["ingest", *map(str, files), "--db", str(db)])
     COUNTS["whole: examples"] += 1
     COUNTS["whole: rows generated"] += n
+    for kind in re.findall(r"\+(\S+)", desc):
+        COUNTS[f"whole: extracts with {kind} cells"] += 1
     assert code in (0, 1, 2) and "Traceback" not in err.getvalue()
     if code == 2:
         COUNTS["whole: refused, database unchanged"] += 1
