@@ -353,19 +353,16 @@ def header(ctx) -> None:
 
 
 def _opens_meeting(cfg: WallSettings, slides: list[Slide], index: int, pinned: bool) -> bool:
-    """The wall's own address (no page in the path) opens with the changes slide, once a session."""
-    if not cfg.meeting_order or pinned or index != 1 or slides[0].url_path != CHANGES_URL:
-        return False
-    if st.session_state.get("_wall_opened"):
-        return False
-    st.session_state["_wall_opened"] = True
-    try:
-        import urllib.parse
-        path = urllib.parse.urlsplit(st.context.url or "").path
-    except Exception:  # noqa: BLE001 - no URL known: do not move the user
-        return False
-    last = path.rstrip("/").split("/")[-1]     # "" at the root, also under a server.baseUrlPath
-    return last not in {s.url_path for s in slides}
+    """The wall's own address opens with the changes slide, once a session.
+
+    The first agenda page is the default page, served at "/"; st.context.url carries no path
+    (measured in 1.67), so "the first wall run of this session on the first agenda page" is
+    what tells the wall's address apart from a step to 本周态势 later on.
+    """
+    first = not st.session_state.get("_wall_opened")
+    st.session_state["_wall_opened"] = True      # whatever page the session started on
+    return (first and cfg.meeting_order and not pinned and index == 1
+            and slides[0].url_path == CHANGES_URL)
 
 
 def _presenter_links(where, slides: list[Slide], index: int, pinned: bool) -> None:
