@@ -544,3 +544,44 @@ def test_extract_text_never_rendered_as_html(markup_db, capsys, page, wall):
     for text in rendered:
         for bad in ("<script>alert", "<b>x</b>", "<img src=x", "onerror=alert(1)>"):
             assert bad not in text, (page, text[:200])
+
+
+def test_zip_that_understates_its_sizes_is_refused_without_expanding(tmp_path):
+    """Headers claiming 1,000 bytes for a 300 MB sheet: calamine stops at the declared size."""
+    import resource
+    import struct
+    import xlsxwriter
+    from antifraud.ingest import read
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True})
+    sheet = book.add_worksheet()
+    for c, h in enumerate(["案件编号", "报案时间", "分县局"]):
+        sheet.write(0, c, h)
+    book.close()
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename != "xl/worksheets/sheet1.xml":
+                z.writestr(info.filename, data)
+                continue
+            head, tail = data.split(b"<sheetData>", 1)
+            with z.open(info.filename, "w") as member:            # streamed: the test itself stays small
+                member.write(head + b"<sheetData><!--")
+                for _ in range(300):
+                    member.write(b" " * (1 << 20))
+                member.write(b"-->" + tail)
+    raw = bytearray(out.getvalue())
+    info = zipfile.ZipFile(io.BytesIO(bytes(raw))).getinfo("xl/worksheets/sheet1.xml")
+    assert info.file_size > 300 << 20
+    struct.pack_into("<I", raw, info.header_offset + 22, 1000)            # local header
+    at = raw.find(b"PK\x01\x02")
+    while at != -1:                                                       # central directory
+        if bytes(raw[at + 46:at + 46 + struct.unpack_from("<H", raw, at + 28)[0]]) == b"xl/worksheets/sheet1.xml":
+            struct.pack_into("<I", raw, at + 24, 1000)
+        at = raw.find(b"PK\x01\x02", at + 4)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(UsageError, match="无法读取 Excel"):
+        read.read_raw(bytes(raw), "案件.xlsx", lambda cells: 3)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100 * 1024     # KiB, far below 300 MB
