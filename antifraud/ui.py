@@ -128,6 +128,9 @@ def month_options(first_day: dt.date | None, last_day: dt.date | None) -> list[s
     return out
 
 
+_NUMBER_RUN = re.compile(r"\d[\d \-]{9,}\d")
+
+
 def url_notices(raw: dict[str, list[str]], weeks: list[str], months: list[str],
                 districts: list[str], types: list[str]) -> list[str]:
     """Notices for URL values that are not options (the widget will ignore them)."""
@@ -138,7 +141,8 @@ def url_notices(raw: dict[str, list[str]], weeks: list[str], months: list[str],
     for key, valid in allowed.items():
         bad = [v for v in raw.get(key, []) if v not in valid and v != ""]
         if bad:
-            shown = "、".join(f"“{plain(v)}”" for v in bad[:5])
+            # a link may carry a phone or ID number pasted by mistake: never echo one back
+            shown = "、".join(f"“{plain(_NUMBER_RUN.sub('…', v))}”" for v in bad[:5])
             out.append(f"链接中的{names[key]} {shown} 无法识别（或没有数据），已忽略。")
     return out
 
