@@ -422,6 +422,7 @@ HOSTILE_PARAMS = [
     {"district": [LONG]}, {"type": [LONG]}, {"week": LONG}, {"month": LONG},
     {"page": "'; DROP TABLE cases; --"}, {"page": LONG}, {"wall": LONG},
     {"district": ["牧野区", "<script>alert(1)</script>"]},
+    {"district": ["13812345678"]}, {"type": ["41070219900101123X"]}, {"week": "6222 0212 3456 7890 123"},
 ]
 
 
@@ -473,6 +474,7 @@ def test_hostile_url_params_notice_no_sql_no_change(app_db, monkeypatch, params)
     if key != "wall":
         assert "已忽略" in shown or "不存在" in shown, shown
     assert len(shown) < 2000                                  # a 10,000-character value is not echoed
+    assert not re.search(r"\d{11}|\d{4} \d{4} \d{4}", shown)   # nor a personal number pasted into a link
     assert seen, "no query ran"
     values = [v for vs in params.values() for v in (vs if isinstance(vs, list) else [vs])]
     for sql, bound in seen:
