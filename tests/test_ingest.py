@@ -422,3 +422,18 @@ def test_usage_error_from_api(tmp_path):
     f.write_text("随便,什么\n1,2\n", encoding="utf-8")
     with pytest.raises(UsageError):
         ingest.ingest_files([f], tmp_path / "af.duckdb")
+
+
+def test_quoted_values_with_newlines_and_commas(tmp_path, capsys):
+    f = tmp_path / "c.csv"
+    f.write_text("案件编号,报案时间,分县局,派出所,涉案金额\n"
+                 'Q1,2026-11-16 10:00,牧野分局,"东街\n派出所","1,000"\n'
+                 "Q2,2026-11-16 10:00,牧野分局,西街派出所,5\n"
+                 "Q3,坏,牧野分局,西街派出所,5\n", encoding="utf-8")
+    db = tmp_path / "af.duckdb"
+    code, out, _ = run(capsys, f, "--db", db)
+    assert code == 1 and "read 3, loaded 2 (new 2, updated 0), rejected 1" in out
+    c = cases(db)
+    assert c.loc["Q1", "station"] == "东街\n派出所" and float(c.loc["Q1", "loss_amount"]) == 1000
+    report = pd.read_csv(next((tmp_path / "rejects").iterdir()), dtype=str, encoding="utf-8-sig")
+    assert report["row_number"].tolist() == ["4"]          # a record, as a spreadsheet counts rows

@@ -149,10 +149,13 @@ def _read_text_decoded(text: str, encoding: str, name: str, score: Scorer) -> Ra
 
 def _arrow_csv(body: bytes, offset: int, names: list[str], delimiter: str) -> pa.Table:
     buffer = pa.py_buffer(body)[offset:]
+    # a newline inside a value needs a quote; without any quote the reader may split blocks
+    # at any line end, which is about twice as fast
+    quoted = body.find(b'"', offset) >= 0
     return pacsv.read_csv(
         pa.BufferReader(buffer),
-        read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+        read_options=pacsv.ReadOptions(column_names=names),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=quoted,
                                          ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                              strings_can_be_null=False, quoted_strings_can_be_null=False))
