@@ -45,12 +45,13 @@ CSS = """
 [data-testid="stElementContainer"]:has([data-testid="stCaptionContainer"]) { display: none !important; }
 /* The fold: what does not fit below the header is left to the browser view (see FOLD_JS). */
 .wall-folded { display: none !important; }
-[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.7rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.5rem; }
+[data-testid="stMarkdownContainer"] h3, [data-testid="stMarkdownContainer"] h4 { padding: 0.45rem 0 !important; }
 html { font-size: 20px; }
 .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] { background: #0b0e14; color: #eef0f3; }
 h1, h2, h3, h4, h5, p, span, label, li, div { color: #eef0f3; }
 [data-testid="stMainBlockContainer"], .block-container {
-  padding: 0.5rem 1.2rem 0.4rem 1.2rem !important; max-width: 100% !important; }
+  padding: 0.3rem 1.2rem 0.3rem 1.2rem !important; max-width: 100% !important; }
 [data-testid="stMain"] { overflow: hidden !important; }
 /* A rerun must not flicker: keep elements fully visible while a new run replaces them. */
 [data-stale="true"], [data-stale="true"] * { opacity: 1 !important; transition: none !important; }
