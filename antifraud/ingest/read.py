@@ -205,6 +205,16 @@ def _check_zip(data: bytes, name: str) -> None:
                          "疑似压缩炸弹，未读取")
 
 
+def _column_text(col) -> list[str]:
+    """Cells as text; the common types are handled inline (this runs once per cell)."""
+    try:                        # a column of text only: nothing to convert
+        return pa.array(col, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    datetime, text = dt.datetime, str
+    return [v if type(v) is text else (str(v) if type(v) is datetime else _cell(v)) for v in col]
+
+
 def _read_workbook(data: bytes, name: str, score: Scorer) -> Raw:
     from python_calamine import CalamineWorkbook
     if data.startswith(ZIP_MAGIC):
@@ -231,6 +241,5 @@ def _read_workbook(data: bytes, name: str, score: Scorer) -> Raw:
     body = rows[index + 1:]
     columns = list(zip(*body))[:len(names)] if body else []
     columns += [("",) * len(body)] * (len(names) - len(columns))
-    table = pa.table({n: pa.array([_cell(v) for v in col], type=pa.string())
-                      for n, col in zip(names, columns)})
+    table = pa.table({n: pa.array(_column_text(col), type=pa.string()) for n, col in zip(names, columns)})
     return Raw(_with_rows(table, index + 1), header, index + 1, "xlsx", "")
