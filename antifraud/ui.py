@@ -192,11 +192,16 @@ def _raw_params() -> dict[str, list[str]]:
 
 def _ensure_database() -> bool:
     from antifraud import bootstrap
+    path, is_default = config.db_path()
+    notice = st.empty()
+    if is_default and not path.exists():
+        notice.info("首次运行：正在用 sample_data/ 的模拟数据建立数据库，约需十秒，完成后自动显示。")
     try:
-        path = bootstrap.ensure_database()
+        path = bootstrap.ensure_database(path, is_default)
     except Exception as exc:  # noqa: BLE001 - the room must see a sentence, not a traceback
         st.error(f"数据库无法建立：{plain(type(exc).__name__)}。请先运行 python -m antifraud ingest 导入数据。")
         return False
+    notice.empty()
     if not Path(path).exists():
         st.error(f"数据库文件不存在：{plain(path, 120)}。请先导入数据（python -m antifraud ingest）。")
         return False
@@ -381,13 +386,16 @@ def _briefing_downloads(ctx: Context) -> None:
 
 def table(frame: pd.DataFrame, name: str, *, title: str | None = None, caption: str | None = None,
           height: int | str = "auto", column_config: dict | None = None, hide_index: bool = True,
-          downloads: bool = True, key: str | None = None) -> None:
-    """A dataframe (text shown as text, never HTML) with csv and xlsx downloads."""
+          downloads: bool = True, key: str | None = None, empty: str = "（本期无数据）") -> None:
+    """A dataframe (text shown as text, never HTML) with csv and xlsx downloads.
+
+    `empty` is what an empty result says (e.g. 「本期没有明显上升的类型」, not 「无数据」).
+    """
     if title:
         st.markdown(f"**{plain(title, 80)}**")
     if frame is None or frame.empty:
         # on the wall captions are hidden (unreadable at a distance); this one is content
-        (st.markdown if is_wall() else st.caption)("（本期无数据）")
+        (st.markdown if is_wall() else st.caption)(empty)
     else:
         # a fixed height only pays off for long tables; short ones would show empty rows
         h = height if isinstance(height, str) or len(frame) > 12 else "auto"

@@ -25,7 +25,7 @@ with a:
              "各窗口内该类型发案占全部发案的比例。" + ui.definition("cases"), key="mix")
 with b:
     ui.table(views.rising(mixed, int(config.setting("hotspots.min_cases", 3))), f"上升类型_{period.key}",
-             title="明显上升的类型",
+             title="明显上升的类型", empty="本期没有明显上升的类型。",
              caption="本期发案与前4周水平（按本期天数折算）比较，泊松 z ≥ 2 且至少3起。")
     loss = mixed[["fraud_type", "loss"]].assign(loss=lambda f: f.loss / 10000)
     ui.chart(charts.bars(loss, "fraud_type", "loss", f"各类型损失金额（{period.label}，万元）", "万元",
