@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,8 +67,10 @@ def _prepare(path: Path, vocabulary, units, tick):
         data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"{name}：无法读取文件（{exc.strerror or type(exc).__name__}）") from None
-    sha = hashlib.sha256(data).hexdigest()
-    raw = read.read_raw(data, name, lambda cells: vocab.score(vocabulary, cells))
+    with ThreadPoolExecutor(1) as pool:      # hashlib lets go of the GIL: hash while reading
+        digest = pool.submit(lambda: hashlib.sha256(data).hexdigest())
+        raw = read.read_raw(data, name, lambda cells: vocab.score(vocabulary, cells))
+        sha = digest.result()
     del data
     tick(f"{name} 已读取")
     layout = vocab.recognise(vocabulary, raw.headers, name)

@@ -81,8 +81,7 @@ def _lookups(con, table: pa.Table, kind, columns, labels):
                               ).to_arrow_table()
             con.unregister("d")
             for part in ("v", "u", "e"):
-                table = table.append_column(f"{part}_{f}", pa.DictionaryArray.from_arrays(
-                    encoded.indices, answers.column(part).combine_chunks()))
+                table = table.append_column(f"{part}_{f}", _recode(encoded.indices, answers.column(part)))
             done[f] = (label_sql != "NULL", error != "NULL")
     return table, done
 
@@ -215,7 +214,9 @@ def _split(con, out: pa.Table, table: pa.Table, kind, columns, raw, unknown_cols
                            f"(PARTITION BY {', '.join(keys)} ORDER BY _row DESC) = 1").to_arrow_table()
         con.unregister("acc")
     # Arrow-backed pandas: no copy on the way out, and DuckDB scans it back without one
-    frame = pa.table({f: _plain(accepted.column(f)) for f in present}).to_pandas(types_mapper=pd.ArrowDtype)
+    # label columns arrive as categoricals (their dictionary), the rest as Arrow-backed columns
+    frame = accepted.select(present).to_pandas(
+        types_mapper=lambda t: None if pa.types.is_dictionary(t) else pd.ArrowDtype(t))
     unknown = {}
     for f, label in unknown_cols.items():
         counts = pc.value_counts(pc.cast(clean.column(f"u_{f}"), pa.string()).drop_null()).to_pylist()
@@ -227,8 +228,12 @@ def _split(con, out: pa.Table, table: pa.Table, kind, columns, raw, unknown_cols
                   out.num_rows - failed.num_rows, clean.num_rows - len(frame), unknown)
 
 
-def _plain(column):
-    return pc.cast(column, column.type.value_type) if pa.types.is_dictionary(column.type) else column
+def _recode(indices: pa.Array, answers) -> pa.DictionaryArray:
+    """Per-row answers as a dictionary array with unique, non-null values (many spellings
+    share one answer; a null answer becomes a null row), moving only the indices."""
+    unique = pc.dictionary_encode(answers.combine_chunks() if isinstance(answers, pa.ChunkedArray)
+                                  else answers)
+    return pa.DictionaryArray.from_arrays(pc.take(unique.indices, indices), unique.dictionary)
 
 
 def _reject_rows(con, failed: pa.Table, table: pa.Table, kind, columns, raw) -> pd.DataFrame:
