@@ -19,7 +19,6 @@ from antifraud import units as units_mod
 from antifraud.measures import Filters
 from antifraud.periods import Period
 from antifraud.views import areas as area_views
-from antifraud.views import warnings as warning_views
 from antifraud.views.overview import type_shift
 
 # Labels of the non-metric columns of the briefing's tables (metric columns take the catalogue's).
@@ -220,8 +219,7 @@ def interception_table(bureaus: pd.DataFrame) -> pd.DataFrame:
 
 def overdue_warnings(period: Period, filters: Filters) -> pd.DataFrame:
     """The 预警劝阻 page's overdue list (`overdue_warnings`, the centre's time limits)."""
-    return queries.run("overdue_warnings", **_params(period.start, period.end, filters),
-                       **warning_views.limits())
+    return queries.run("overdue_warnings", **_params(period.start, period.end, filters))
 
 
 def warnings_table(bureaus: pd.DataFrame, overdue: pd.DataFrame) -> pd.DataFrame:

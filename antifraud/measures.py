@@ -77,6 +77,9 @@ def window_totals(period: Period, filters: Filters = Filters()) -> dict[str, pd.
 def _z(metric: metrics.Metric, now: pd.Series, before: pd.Series) -> float | None:
     if metric.test == "poisson":
         return stats.poisson_z(now.get(metric.numerator, 0), before.get(metric.numerator, 0))
+    if metric.test == "compound":
+        return stats.compound_z(now.get(metric.numerator), now.get(metric.variance),
+                                before.get(metric.numerator), before.get(metric.variance))
     if metric.test == "proportion":
         return stats.proportion_z(now.get(metric.numerator), now.get(metric.denominator),
                                   before.get(metric.numerator), before.get(metric.denominator))

@@ -21,7 +21,8 @@ class Metric:
     denominator: str | None = None
     scale: float = 1.0
     direction: int = 0     # +1: higher is better; -1: lower is better; 0: neutral
-    test: str = "none"     # significance: poisson (counts) | proportion (rates) | none
+    test: str = "none"     # significance: poisson (counts) | proportion (rates) | compound (money) | none
+    variance: str | None = None  # for compound: the measure holding the sum of squared amounts
     definition: str = ""
     headline: bool = False
     count_unit: str = "起"  # what one counted thing is called: 起 cases, 条 warnings, 人 arrests
@@ -80,8 +81,9 @@ CATALOGUE: tuple[Metric, ...] = (
            definition="按报案时间统计的电信网络诈骗案件数"),
     Metric("cases_per_10k", "万人发案", "per_10k", "cases", "population", 10000, -1, "poisson",
            "发案数 ÷ 常住人口 × 1万（人口为2020年七普数据，功能区为估计值）"),
-    Metric("loss", "损失金额", "amount", "loss", direction=-1, headline=True,
-           definition="案件涉案（被骗）金额之和，单位万元"),
+    Metric("loss", "损失金额", "amount", "loss", direction=-1, headline=True, test="compound",
+           variance="loss_sq",
+           definition="案件涉案（被骗）金额之和，单位万元；显著性按复合泊松方差（各案损失平方和）检验"),
     Metric("avg_loss", "案均损失", "yuan_per_case", "loss", "cases", direction=-1,
            definition="损失金额 ÷ 发案数"),
     Metric("stopped", "止付金额", "amount", "stopped", direction=+1, definition="止付金额之和"),
@@ -102,7 +104,7 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric("dissuasion_rate", "劝阻成功率", "rate", "dissuaded", "warnings", direction=+1,
            test="proportion", headline=True, definition="劝阻成功数 ÷ 预警数"),
     Metric("overdue_rate", "超期率", "rate", "overdue", "warnings", direction=-1, test="proportion",
-           definition="反馈晚于时限（高30分钟、中2小时、低24小时，可配置）或未反馈的预警 ÷ 预警数"),
+           definition="反馈晚于时限（高30分钟、中2小时、低24小时，可配置），或时限已过仍未反馈的预警 ÷ 预警数"),
     Metric("victimized_after_rate", "预警后被骗率", "rate", "victimized_after", "warnings",
            direction=-1, test="proportion", definition="劝阻后仍发案的预警 ÷ 预警数"),
     Metric("median_sign_minutes", "签收用时(中位)", "minutes", "median_sign_minutes", direction=-1,
@@ -132,7 +134,7 @@ ALL = {m.name: m for m in CATALOGUE + EXTRA}
 
 # Additive measures the queries return (median_sign_minutes is the one non-additive).
 MEASURES = ("cases", "loss", "stopped", "frozen", "returned", "intercepted", "solved",
-            "fast_stop_n", "fast_stop_den", "stop_cases", "warnings", "dissuaded", "overdue",
+            "fast_stop_n", "fast_stop_den", "stop_cases", "loss_sq", "warnings", "dissuaded", "overdue",
             "victimized_after", "feedback_missing", "signed_missing", "avoided_loss",
             "arrests", "gangs", "dens", "cards_frozen", "population")
 

@@ -1,5 +1,7 @@
 -- Refresh the rollups for the days listed in temp table touched_days(day DATE).
--- Parameters high, mid, low: overdue limits in minutes per warning level.
+-- Parameters high, mid, low: overdue limits in minutes per warning level, and export_time, the
+-- export's time (data_as_of). A warning still without feedback counts as overdue only once
+-- its limit has passed by export_time — one issued at 23:30 on Sunday is not late at 23:41.
 -- The extra `>= (SELECT min(day) ...)` on the raw time column lets DuckDB skip, by zone
 -- maps, every row group before the first touched day (tables are kept in time order), so
 -- loading one more week does not scan the whole history (the IN on a cast cannot skip).
@@ -12,7 +14,8 @@ SELECT CAST(reported_at AS DATE), bureau_id, fraud_type,
        count(*) FILTER (WHERE stop_payment_at - last_transfer_at <= INTERVAL 30 MINUTE),
        count(*) FILTER (WHERE stop_payment_at IS NOT NULL AND last_transfer_at IS NOT NULL),
        count(*) FILTER (WHERE coalesce(stopped_amount, 0) + coalesce(frozen_amount, 0) > 0
-                           OR stop_payment_at IS NOT NULL)
+                           OR stop_payment_at IS NOT NULL),
+       coalesce(sum(CAST(loss_amount AS DOUBLE) * CAST(loss_amount AS DOUBLE)), 0)
 FROM cases
 WHERE CAST(reported_at AS DATE) IN (SELECT day FROM touched_days)
   AND reported_at >= (SELECT min(day) FROM touched_days)
@@ -24,8 +27,10 @@ INSERT INTO warning_daily
 SELECT CAST(issued_at AS DATE), bureau_id, fraud_type, level, result, source,
        count(*),
        count(*) FILTER (WHERE result = '劝阻成功'),
-       count(*) FILTER (WHERE feedback_at IS NULL OR feedback_at - issued_at >
-            to_minutes(CAST(CASE level WHEN '高' THEN $high WHEN '中' THEN $mid ELSE $low END AS BIGINT))),
+       count(*) FILTER (WHERE CASE WHEN feedback_at IS NULL THEN issued_at +
+                to_minutes(CAST(CASE level WHEN '高' THEN $high WHEN '中' THEN $mid ELSE $low END AS BIGINT)) <= $export_time
+            ELSE feedback_at - issued_at >
+                to_minutes(CAST(CASE level WHEN '高' THEN $high WHEN '中' THEN $mid ELSE $low END AS BIGINT)) END),
        count(*) FILTER (WHERE victimized_after),
        count(*) FILTER (WHERE feedback_at IS NULL),
        count(*) FILTER (WHERE signed_at IS NULL),
@@ -36,14 +41,6 @@ WHERE CAST(issued_at AS DATE) IN (SELECT day FROM touched_days)
 GROUP BY ALL
 ORDER BY 1;
 
--- A database built before warning_bureau_daily existed gets it filled once, from warning_daily.
-INSERT INTO warning_bureau_daily
-SELECT day, bureau_id, fraud_type, sum(warnings), sum(dissuaded), sum(overdue), sum(victimized_after),
-       sum(feedback_missing), sum(signed_missing), sum(avoided_loss)
-FROM warning_daily
-WHERE NOT EXISTS (SELECT 1 FROM warning_bureau_daily) AND day NOT IN (SELECT day FROM touched_days)
-GROUP BY ALL
-ORDER BY 1;
 DELETE FROM warning_bureau_daily WHERE day IN (SELECT day FROM touched_days);
 INSERT INTO warning_bureau_daily
 SELECT day, bureau_id, fraud_type, sum(warnings), sum(dissuaded), sum(overdue), sum(victimized_after),

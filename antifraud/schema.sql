@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS case_daily (
     returned DECIMAL(38,2), solved BIGINT,
     fast_stop_n BIGINT,        -- stop_payment_at - last_transfer_at <= 30 min
     fast_stop_den BIGINT,      -- cases with both times
-    stop_cases BIGINT);        -- cases with any money stopped/frozen or a stop time
+    stop_cases BIGINT,         -- cases with any money stopped/frozen or a stop time
+    loss_sq DOUBLE);           -- sum of squared losses: the variance of a compound-Poisson total
 
 CREATE TABLE IF NOT EXISTS warning_daily (
     day DATE, bureau_id VARCHAR, fraud_type VARCHAR, level VARCHAR, result VARCHAR,

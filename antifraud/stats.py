@@ -24,6 +24,19 @@ def proportion_z(x1: float, n1: float, x0: float, n0: float) -> float | None:
     return (x1 / n1 - x0 / n0) / math.sqrt(var)
 
 
+def compound_z(total_now: float, sq_now: float, total_before: float, sq_before: float) -> float | None:
+    """Change of a money total, as a compound-Poisson sum (cases arrive as a Poisson
+    process, each with its own loss): Var(Σx) is estimated by Σx², so
+    z = (L_now − L_before) / √(Σx²_now + Σx²_before). One huge case makes the variance
+    large, so a total moved by a single case is not called significant."""
+    if None in (total_now, sq_now, total_before, sq_before):
+        return None
+    var = sq_now + sq_before
+    if var <= 0:
+        return 0.0 if total_now == total_before else None
+    return (total_now - total_before) / math.sqrt(var)
+
+
 def flag(z: float | None) -> str:
     """'rise' / 'fall' when |z| reaches the warning threshold, else ''."""
     if z is None:

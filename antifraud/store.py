@@ -13,6 +13,7 @@ imports left behind, so a crash never costs a second copy of the database on dis
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import datetime as dt
 import errno
 import os
@@ -129,21 +130,64 @@ def _apply_batch(con, batch: Batch, now) -> None:
     con.execute("DROP TABLE _stage")
 
 
-def refresh_rollups(con) -> None:
+ROLLUP_TABLES = ("case_daily", "warning_daily", "warning_bureau_daily", "area_weekly")
+# Any change to the rollup or schema SQL changes this, and the next import rebuilds every
+# rollup from the tables: a database built by an older version never mixes definitions.
+ROLLUP_VERSION = hashlib.sha256((SCHEMA + ROLLUPS).encode("utf-8")).hexdigest()[:16]
+
+
+def overdue_limits() -> dict[str, int]:
     limits = config.setting("warnings.limit_minutes", {}) or {}
-    params = {"high": int(limits.get("高", 30)), "mid": int(limits.get("中", 120)),
-              "low": int(limits.get("低", 1440))}
-    for statement in ROLLUPS.split(";"):
-        if statement.strip():
-            con.execute(statement, params if "$" in statement else None)
+    return {"high": int(limits.get("高", 30)), "mid": int(limits.get("中", 120)),
+            "low": int(limits.get("低", 1440))}
+
+
+def _meta(con, key: str):
+    row = con.execute("SELECT value FROM meta WHERE key = $k", {"k": key}).fetchone()
+    return row[0] if row else None
+
+
+def prepare_rollups(con) -> None:
+    """Before the batches: drop the rollups of an older definition (all days get rebuilt)."""
+    if _meta(con, "rollup_version") == ROLLUP_VERSION:
+        return
+    for table in ROLLUP_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    create_schema(con)
+    con.execute("CREATE OR REPLACE TEMP TABLE _rebuild_all AS SELECT 1 AS yes")
+
+
+def refresh_rollups(con) -> None:
+    params = overdue_limits()
+    previous_as_of = _meta(con, "data_as_of")
     data_as_of = con.execute(
         "SELECT greatest((SELECT max(reported_at) FROM cases), (SELECT max(issued_at) FROM warnings))"
     ).fetchone()[0]
-    con.execute("DELETE FROM meta WHERE key IN ('data_as_of', 'overdue_limits', 'built_at')")
-    con.execute("INSERT INTO meta VALUES ('data_as_of', $v), ('overdue_limits', $l), ('built_at', $b)",
-                {"v": data_as_of.isoformat() if data_as_of else None,
-                 "l": f"高={params['high']},中={params['mid']},低={params['low']}",
-                 "b": dt.datetime.now().isoformat(timespec="seconds")})
+    rebuild = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = '_rebuild_all'"
+                          ).fetchone()[0]
+    if rebuild:
+        con.execute("INSERT INTO touched_days SELECT DISTINCT CAST(reported_at AS DATE) FROM cases "
+                    "UNION SELECT DISTINCT CAST(issued_at AS DATE) FROM warnings")
+        con.execute("DROP TABLE _rebuild_all")
+    elif previous_as_of and data_as_of:
+        # warnings still waiting for feedback may have become overdue as the clock moved on
+        con.execute("INSERT INTO touched_days SELECT DISTINCT CAST(issued_at AS DATE) FROM warnings "
+                    "WHERE feedback_at IS NULL AND issued_at >= CAST($prev AS TIMESTAMP) - to_minutes($longest)",
+                    {"prev": previous_as_of, "longest": max(params.values())})
+    con.execute("CREATE OR REPLACE TEMP TABLE touched_days AS "
+                "SELECT DISTINCT day FROM touched_days WHERE day IS NOT NULL")
+    params["export_time"] = data_as_of or dt.datetime(1970, 1, 1)
+    for statement in ROLLUPS.split(";"):
+        if statement.strip():
+            con.execute(statement, params if "$" in statement else None)
+    values = {"data_as_of": data_as_of.isoformat() if data_as_of else None,
+              "overdue_limits": f"高={params['high']},中={params['mid']},低={params['low']}",
+              "limit_high": str(params["high"]), "limit_mid": str(params["mid"]),
+              "limit_low": str(params["low"]), "rollup_version": ROLLUP_VERSION,
+              "built_at": dt.datetime.now().isoformat(timespec="seconds")}
+    con.execute("DELETE FROM meta WHERE list_contains(CAST($keys AS VARCHAR[]), key)", {"keys": list(values)})
+    for key, value in values.items():
+        con.execute("INSERT INTO meta VALUES ($k, $v)", {"k": key, "v": value})
 
 
 def _open_read_only(db: Path):
@@ -249,6 +293,7 @@ def _apply_unlocked(db: Path, batches: list[Batch], units: pd.DataFrame, station
         try:
             now = dt.datetime.now().replace(microsecond=0)
             create_schema(con)
+            prepare_rollups(con)
             _replace_reference(con, "units", units, units_source, now)
             _replace_reference(con, "stations", stations, "stations.csv", now)
             con.execute("CREATE OR REPLACE TEMP TABLE touched_days (day DATE)")

@@ -23,7 +23,7 @@ with b:
                             f"各来源预警的劝阻结果（{period.label}）", "条", horizontal=True, height=300),
              "指令来源：省反诈中心、市反诈中心、银行、运营商等。", key="by_source")
 
-overdue = queries.run("overdue_warnings", **ctx.params(), **views.limits())
+overdue = queries.run("overdue_warnings", **ctx.params())
 per_bureau = views.overdue_by_bureau(overdue, ctx.units)
 c, d = st.columns(2)
 with c:
@@ -40,5 +40,5 @@ with d:
 lim = views.limits()
 ui.table(views.overdue_table(overdue, ctx.units), f"超期预警_{period.key}",
          title=f"超期预警清单：{len(overdue)}条",
-         caption=f"时限：高级{lim['high']}分钟、中级{lim['mid']}分钟、低级{lim['low']}分钟（settings [warnings]）；"
-                 "未反馈的计为超期。按级别、区县、下发时间排序。", height=420)
+         caption=f"时限：高级{lim['high']}分钟、中级{lim['mid']}分钟、低级{lim['low']}分钟；"
+                 "未反馈且时限已过的计为超期。按级别、区县、下发时间排序。", height=420)

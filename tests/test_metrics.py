@@ -105,3 +105,14 @@ def test_significance_and_tone():
     assert stats.tone(+1, 2.5) == "good"     # dissuasion rose: green
     assert stats.tone(-1, 1.5) == "neutral"  # not significant: grey
     assert stats.pct_change(5, 0) is None and stats.pct_change(61, 70) == pytest.approx(-12.857, abs=1e-3)
+
+
+def test_loss_significance_is_compound_poisson(kpis):
+    # W47 losses 10000, 50000, 20000, 1200000, 8000; W46 30000, 6000.
+    # z = (1288000 − 36000) / √(Σx²_now + Σx²_before) — the 1.2M case dominates the variance
+    sq_now = 10000**2 + 50000**2 + 20000**2 + 1200000**2 + 8000**2
+    sq_before = 30000**2 + 6000**2
+    expected = (1288000 - 36000) / math.sqrt(sq_now + sq_before)
+    assert kpis["loss"]["z"] == pytest.approx(expected, abs=0.01) and kpis["loss"]["flag"] == ""
+    assert stats.compound_z(100.0, 0.0, 100.0, 0.0) == 0.0
+    assert stats.flag(stats.compound_z(10 * 1e5, 10 * 1e5**2, 1e5, 1e5**2)) == "rise"   # 10 vs 1 equal cases: z = 2.71

@@ -66,18 +66,26 @@ def case_rows(cases: pd.DataFrame) -> pd.DataFrame:
         "fast_stop_n": (both & ((c.stop_payment_at - c.last_transfer_at) <= pd.Timedelta(minutes=30))).astype(int),
         "fast_stop_den": both.astype(int),
         "stop_cases": ((stopped + frozen > 0) | c.stop_payment_at.notna()).astype(int),
+        "loss_sq": _money(c.loss_amount).fillna(0).astype(float) ** 2,
     })
 
 
-def warning_rows(warnings: pd.DataFrame) -> pd.DataFrame:
+def export_time(db: Path) -> pd.Timestamp:
+    """The export's time: the latest case report or warning issue in the database."""
+    cases, warnings = raw(db, "cases"), raw(db, "warnings")
+    return max(cases.reported_at.max(), warnings.issued_at.max())
+
+
+def warning_rows(warnings: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Overdue: feedback after the limit, or none although the limit passed before as_of."""
     w = warnings
-    limit = w.level.map(_limits()).fillna(_limits()["低"])
-    late = (w.feedback_at - w.issued_at) > pd.to_timedelta(limit, unit="min")
+    limit = pd.to_timedelta(w.level.map(_limits()).fillna(_limits()["低"]), unit="min")
+    late = ((w.feedback_at - w.issued_at) > limit) | (w.feedback_at.isna() & (w.issued_at + limit <= as_of))
     return pd.DataFrame({
         "day": w.issued_at.dt.normalize(), "bureau_id": w.bureau_id, "fraud_type": w.fraud_type,
         "level": w.level, "result": w.result, "source": w.source,
         "warnings": 1, "dissuaded": (w.result == "劝阻成功").astype(int),
-        "overdue": (w.feedback_at.isna() | late).astype(int),
+        "overdue": late.astype(int),
         "victimized_after": w.victimized_after.fillna(False).astype(bool).astype(int),
         "feedback_missing": w.feedback_at.isna().astype(int),
         "signed_missing": w.signed_at.isna().astype(int),
@@ -107,7 +115,7 @@ def assert_same_rollup(db: Path, table: str, expected: pd.DataFrame, keys: list[
 
 def assert_rollups_match_raw(db: Path) -> None:
     cases, warnings = raw(db, "cases"), raw(db, "warnings")
-    crow, wrow = case_rows(cases), warning_rows(warnings)
+    crow, wrow = case_rows(cases), warning_rows(warnings, export_time(db))
     assert_same_rollup(db, "case_daily", crow[CASE_KEYS + [c for c in crow if c not in
                        CASE_KEYS + ["week_start", "station", "township"]]], CASE_KEYS)
     assert_same_rollup(db, "warning_daily", wrow, WARNING_KEYS)
@@ -130,7 +138,7 @@ def raw_by_bureau(db: Path, start: dt.date, end: dt.date, filters: measures.Filt
 
     c = case_rows(keep(cases, "reported_at")).groupby("bureau_id").sum(numeric_only=True)
     c["intercepted"] = c.stopped + c.frozen
-    w = warning_rows(keep(warnings, "issued_at")).groupby("bureau_id").sum(numeric_only=True)
+    w = warning_rows(keep(warnings, "issued_at"), export_time(db)).groupby("bureau_id").sum(numeric_only=True)
     out = c.join(w, how="outer")
     ww = keep(warnings, "issued_at")
     minutes = (ww.signed_at - ww.issued_at).dt.total_seconds() / 60
@@ -169,7 +177,7 @@ def assert_measures_match_raw(db: Path, period: periods.Period, filters: measure
 
 
 def assert_queries_match_raw(db: Path, period: periods.Period, filters: measures.Filters) -> None:
-    """The rollup-based page queries that are not measures: type mix, overdue by level."""
+    """The rollup-based page queries that are not measures: type mix, overdue list, places."""
     queries.use_database(db)
     try:
         p = {"start": period.start, "end": period.end_exclusive, **filters.params()}
@@ -183,23 +191,26 @@ def assert_queries_match_raw(db: Path, period: periods.Period, filters: measures
         if filters.types:
             cm &= cases.fraud_type.isin(filters.types)
             wm &= warnings.fraud_type.isin(filters.types)
-        if "cases_by_type" in queries.names():
-            got = queries.run("cases_by_type", **p).set_index("fraud_type").sort_index()
-            want = case_rows(cases[cm]).groupby("fraud_type")[["cases", "loss"]].sum().sort_index()
-            assert list(got.index) == list(want.index)
-            assert got.cases.astype(int).tolist() == want.cases.astype(int).tolist()
-            assert got.loss.astype(float).round(2).tolist() == want.loss.round(2).tolist()
-        if "overdue_by_level" in queries.names():
-            got = queries.run("overdue_by_level", **p).set_index(["bureau_id", "level"]).sort_index()
-            want = warning_rows(warnings[wm]).groupby(["bureau_id", "level"])[["warnings", "overdue"]].sum()
-            assert got[["warnings", "overdue"]].astype(int).equals(want.sort_index().astype(int)) or \
-                got[["warnings", "overdue"]].astype(int).values.tolist() == want.sort_index().astype(int).values.tolist()
-        if "cases_by_station" in queries.names():
-            got = queries.run("cases_by_station", **p)
-            want = case_rows(cases[cm]).groupby(["bureau_id", "station", "township"], dropna=False)[
-                ["cases", "loss"]].sum()
-            assert int(got.cases.sum()) == int(want.cases.sum())
-            assert float(got.loss.astype(float).sum()) == pytest.approx(float(want.loss.sum()))
+        got = queries.run("type_totals", **p).set_index("fraud_type").sort_index()
+        want = case_rows(cases[cm]).groupby("fraud_type")[["cases", "loss"]].sum().sort_index()
+        assert list(got.index) == list(want.index)
+        assert got.cases.astype(int).tolist() == want.cases.astype(int).tolist()
+        assert got.loss.astype(float).round(2).tolist() == want.loss.round(2).tolist()
+        # the overdue list (raw rows) agrees with the overdue counts (rollup) and the raw rule
+        listed = queries.run("overdue_warnings", **p)
+        flagged = warning_rows(warnings[wm], export_time(db))
+        assert sorted(listed.warning_id) == sorted(warnings[wm].warning_id[flagged.overdue.astype(bool)])
+        # weeks starting inside the period (area_weekly is by week)
+        week_start = cases.reported_at.dt.normalize() - pd.to_timedelta(cases.reported_at.dt.weekday, unit="D")
+        am = (week_start >= lo) & (week_start < hi)
+        if filters.bureaus:
+            am &= cases.bureau_id.isin(filters.bureaus)
+        if filters.types:
+            am &= cases.fraud_type.isin(filters.types)
+        got = queries.run("area_weekly_places", **p)
+        want = case_rows(cases[am])
+        assert int(got.cases.sum()) == int(want.cases.sum())
+        assert float(got.loss.astype(float).sum()) == pytest.approx(float(want.loss.sum()))
     finally:
         queries.use_database(None)
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+import queries
+
 from antifraud import config, metrics
 from antifraud.views.common import district_names
 
@@ -12,9 +14,15 @@ RESULTS = ("劝阻成功", "已被骗", "无法联系", "误报", "处置中")
 
 
 def limits() -> dict[str, int]:
-    """Overdue limits in minutes per level (settings [warnings].limit_minutes)."""
+    """Overdue limits in minutes per level, as the database counted them (set from
+    settings [warnings].limit_minutes at the last import); settings where the database has none."""
     raw = config.setting("warnings.limit_minutes", {}) or {}
-    return {"high": int(raw.get("高", 30)), "mid": int(raw.get("中", 120)), "low": int(raw.get("低", 1440))}
+    out = {"high": int(raw.get("高", 30)), "mid": int(raw.get("中", 120)), "low": int(raw.get("低", 1440))}
+    built = queries.run("overdue_limits")
+    for key in out:
+        if not built.empty and pd.notna(built.at[0, key]):
+            out[key] = int(built.at[0, key])
+    return out
 
 
 def crosstab(breakdown: pd.DataFrame, by: str) -> pd.DataFrame:
