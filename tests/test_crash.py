@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import duckdb
@@ -116,7 +117,15 @@ def forkserver():
     # opened no database, so forking it is safe): a round costs milliseconds, not seconds
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["duckdb", "pandas", "antifraud.store", "antifraud.units", "conftest"])
-    return ctx
+    # Each child re-runs the parent's __main__ file unless it is a package's __main__.
+    # Streamlit's AppTest (earlier page tests) leaves dashboard.py installed as __main__,
+    # so children would run the whole app before the import. Give them a bare __main__.
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield ctx
+    finally:
+        sys.modules["__main__"] = saved
 
 
 def reset_to_a(db: Path) -> None:
@@ -127,7 +136,10 @@ def start_import(ctx, db: Path):
     ready, took = ctx.Event(), ctx.Value("d", -1.0)
     proc = ctx.Process(target=import_b, args=(str(db), ready, took))
     proc.start()
-    assert ready.wait(60), "the import child did not start"
+    for _ in range(600):                 # a child that died before its import says so at once
+        if ready.wait(0.1) or not proc.is_alive():
+            break
+    assert ready.is_set(), f"the import child did not start (exit code {proc.exitcode})"
     return proc, took
 
 
