@@ -202,7 +202,7 @@ def _names() -> pd.DataFrame:
 
 def per_bureau(period: Period, filters: Filters) -> pd.DataFrame:
     """Measures (yuan) and every catalogue metric per bureau for the period: the pages' numbers."""
-    frame = measures.by_bureau(period.start, period.end, filters)
+    frame = measures.by_bureau(period.start, period.end, filters, medians=True)
     table = metrics.table(frame)
     out = frame[["bureau_name", "district_name"]].join(
         frame[[c for c in metrics.MEASURES if c in frame and c not in table]]).join(table)

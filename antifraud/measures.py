@@ -20,44 +20,43 @@ class Filters:
         return {"bureaus": list(self.bureaus), "types": list(self.types)}
 
 
-def by_bureau(start: dt.date, end: dt.date, filters: Filters = Filters()) -> pd.DataFrame:
-    """Additive measures per bureau for [start, end] (inclusive), every bureau listed."""
-    p = {"start": start, "end": end + dt.timedelta(days=1), **filters.params()}
+def _window(start: dt.date, end: dt.date, filters: Filters) -> dict:
+    return {"start": start, "end": end + dt.timedelta(days=1), **filters.params()}
+
+
+def by_bureau(start: dt.date, end: dt.date, filters: Filters = Filters(), medians: bool = False) -> pd.DataFrame:
+    """Additive measures per bureau for [start, end] (inclusive), every bureau listed.
+
+    The median sign/feedback minutes are not additive: they need the window's raw warnings,
+    the one scan that grows with the window. Only callers that show them ask (`medians`).
+    """
+    p = _window(start, end, filters)
     units = queries.run("units")[["bureau_id", "bureau_name", "district_name", "population"]]
     frame = units.set_index("bureau_id")
     for name in ("case_measures", "warning_measures", "strike_measures"):
         part = queries.run(name, **p).set_index("bureau_id")
         frame = frame.join(part, how="left")
-    sign = queries.run("sign_median", **p)
-    frame = frame.join(sign[sign.bureau_id.notna()].set_index("bureau_id"), how="left")
+    if medians:
+        sign = queries.run("sign_median", **p)
+        frame = frame.join(sign[sign.bureau_id.notna()].set_index("bureau_id"), how="left")
     for col in metrics.MEASURES:
         if col in frame and col != "population":
             frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype(float)
     frame["population"] = pd.to_numeric(frame["population"], errors="coerce").astype(float)
     if filters.bureaus:
         frame = frame[frame.index.isin(filters.bureaus)]
-    # the same query already carries the all-rows median; total() reuses it instead of
-    # scanning the window's raw warnings a second time
-    city = sign[sign.bureau_id.isna()]
-    frame.attrs["median_sign_minutes"] = (
-        (start, end, filters),
-        float(city.median_sign_minutes.iloc[0]) if len(city) and pd.notna(city.median_sign_minutes.iloc[0])
-        else float("nan"))
     return frame
 
 
-def total(frame: pd.DataFrame, start: dt.date, end: dt.date, filters: Filters = Filters()) -> pd.Series:
+def total(frame: pd.DataFrame, start: dt.date, end: dt.date, filters: Filters = Filters(),
+          medians: bool = True) -> pd.Series:
     """City (or filtered) total: additive measures summed, the median taken over all rows."""
     out = frame[[c for c in metrics.MEASURES if c in frame]].sum(numeric_only=True)
-    known = frame.attrs.get("median_sign_minutes")
-    if known and known[0] == (start, end, filters):
-        out["median_sign_minutes"] = known[1]
-        return out
-    p = {"start": start, "end": end + dt.timedelta(days=1), **filters.params()}
-    sign = queries.run("sign_median", **p)
-    city = sign[sign.bureau_id.isna()]
-    out["median_sign_minutes"] = float(city.median_sign_minutes.iloc[0]) if len(city) and pd.notna(
-        city.median_sign_minutes.iloc[0]) else float("nan")
+    out["median_sign_minutes"] = float("nan")
+    if medians:
+        city = queries.run("sign_median_total", **_window(start, end, filters))
+        if len(city) and pd.notna(city.median_sign_minutes.iloc[0]):
+            out["median_sign_minutes"] = float(city.median_sign_minutes.iloc[0])
     return out
 
 
@@ -67,10 +66,12 @@ def windows(period: Period) -> dict[str, tuple[dt.date, dt.date]]:
             "ytd": period.ytd(), "ytd_last_year": period.ytd_last_year()}
 
 
-def window_totals(period: Period, filters: Filters = Filters()) -> dict[str, pd.Series]:
+def window_totals(period: Period, filters: Filters = Filters(), medians: bool = True) -> dict[str, pd.Series]:
+    """Totals for the period and its comparison windows. `medians=False` skips the median
+    sign time (None in the KPIs) for pages that do not show it: it is the costly one."""
     out = {}
     for key, (start, end) in windows(period).items():
-        out[key] = total(by_bureau(start, end, filters), start, end, filters)
+        out[key] = total(by_bureau(start, end, filters), start, end, filters, medians)
     return out
 
 

@@ -486,7 +486,7 @@ def changes_page() -> None:
     """What changed significantly in the chosen period (rises first), before the fixed agenda."""
     from antifraud import measures, ui
     ctx = ui.frame(CHANGES_TITLE)
-    kpis = measures.kpis(measures.window_totals(ctx.period, ctx.filters), ctx.kind)
+    kpis = measures.kpis(measures.window_totals(ctx.period, ctx.filters, medians=False), ctx.kind)
     changes = significant_changes(kpis, ctx.kind)
     st.html(changes_html(changes, ctx.kind))
     st.caption("显著：|z| ≥ 2（计数用泊松方差稳定差，比率用两比例检验）；红色为不利方向，绿色为有利方向。"

@@ -61,7 +61,7 @@ if not ctx.wall:
                  caption="；".join(notes) + ("。本期无数据未计分的指标：" + "、".join(dropped) if dropped else ""))
 
     bounds = {"period": (period.start, period.end), "28d": period.last_28(), "ytd": period.ytd()}[which]
-    by_bureau = measures.by_bureau(*bounds, ranking.city_filters(ctx.filters))
+    by_bureau = measures.by_bureau(*bounds, ranking.city_filters(ctx.filters), medians=True)
 
     st.markdown("**漏斗图**")
     options = funnel.choices(cfg)

@@ -8,7 +8,7 @@ from antifraud.views import common, overview
 ctx = ui.frame("本周态势")
 period = ctx.period
 
-kpis = measures.kpis(measures.window_totals(period, ctx.filters), ctx.kind)
+kpis = measures.kpis(measures.window_totals(period, ctx.filters, medians=False), ctx.kind)
 shift = overview.type_shift(queries.run("type_totals", **ctx.params()),
                             queries.run("type_totals", **ctx.params(period.prev())))
 
