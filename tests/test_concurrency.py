@@ -27,7 +27,7 @@ import pytest
 
 from antifraud import store, units
 import queries
-from conftest import ROOT, build_fixture_db, read_fixture
+from support import ROOT, build_fixture_db, read_fixture
 
 W47 = {"start": "2026-11-16", "end": "2026-11-23", "bureaus": [], "types": []}
 STATE_A = (5, 1288000.0)      # C1..C5
@@ -40,7 +40,7 @@ STATES_SRC = r'''
 import sys
 sys.path.insert(0, {root!r})
 sys.path.insert(0, {tests!r})
-from conftest import read_fixture
+from support import read_fixture
 from antifraud import store, units
 
 def state_batches():

@@ -26,7 +26,7 @@ import pytest
 
 from antifraud import store, units
 import queries
-from conftest import ROOT, build_fixture_db, read_fixture
+from support import ROOT, build_fixture_db, read_fixture
 
 STATE_A = (5, 1288000.0)
 STATE_B = (4, 280000.0)

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from support import ROOT
 
 downloads = pytest.mark.skipif(
     os.environ.get("CI", "").lower() in ("", "0", "false") and os.environ.get("ANTIFRAUD_TEST_OFFLINE") != "1",

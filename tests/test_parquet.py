@@ -19,7 +19,7 @@ import pytest
 import queries
 from antifraud import measures, parquet, periods, store, units
 
-from conftest import ROOT
+from support import ROOT
 
 W47 = periods.parse("2026-W47")
 

@@ -18,7 +18,7 @@ import queries
 from antifraud import archive, briefing, cli, exports, hotspots, measures, metrics, periods, ranking, report, store, units
 from antifraud.measures import Filters
 
-import conftest
+import support
 
 W47 = periods.parse("2026-W47")
 HOSTILE = '=HYPERLINK("http://evil.invalid","点我")'
@@ -220,13 +220,13 @@ def test_briefing_bytes_for_the_dashboard(use_fixture_db):
 
 @pytest.fixture(scope="module")
 def hostile_db(tmp_path_factory):
-    cases = conftest.read_fixture("cases")
+    cases = support.read_fixture("cases")
     cases.loc[cases.case_id == "C4", "station"] = HOSTILE
     cases.loc[cases.case_id == "C4", "township"] = "+cmd|' /C calc'!A0"
     cases.loc[cases.case_id == "C5", "station"] = "<img src=x onerror=alert(1)>"
     batches = [store.Batch("cases", cases, "cases.csv", "hostile-cases", rows_read=len(cases))]
     for kind in ("warnings", "strikes"):
-        frame = conftest.read_fixture(kind)
+        frame = support.read_fixture(kind)
         batches.append(store.Batch(kind, frame, f"{kind}.csv", f"hostile-{kind}", rows_read=len(frame)))
     path = tmp_path_factory.mktemp("hostile") / "hostile.duckdb"
     store.apply(path, batches, units.load_units(), units.load_stations())
@@ -266,7 +266,7 @@ def test_hostile_station_name_is_inert_in_xlsx_and_csv(hostile_db, tmp_path, cap
 # ------------------------------------------------------------------ archive and revisions
 
 def _late_case(path):
-    late = conftest.read_fixture("cases").head(1).copy()
+    late = support.read_fixture("cases").head(1).copy()
     late["case_id"] = "C12"
     late["reported_at"] = pd.Timestamp("2026-11-19 12:00:00")      # W47, reported late
     late["loss_amount"] = 100000.0

@@ -22,7 +22,7 @@ import pytest
 import queries
 from antifraud import config, measures, periods, store, units
 
-from conftest import ROOT, read_fixture
+from support import ROOT, read_fixture
 
 CASE_KEYS = ["day", "bureau_id", "fraud_type"]
 WARNING_KEYS = ["day", "bureau_id", "fraud_type", "level", "result", "source"]

@@ -3,7 +3,7 @@
 Every test here is marked `browser`. Nothing is downloaded: the browser is /usr/bin/chromium,
 the server is `streamlit run dashboard.py` on a free port of 127.0.0.1, the database is built
 once per session (the sample when its extracts and the ingest exist, else the hand-written
-fixture of tests/conftest.py).
+fixture of tests/support.py).
 """
 from __future__ import annotations
 
@@ -88,9 +88,9 @@ def browser_db(tmp_path_factory) -> Database:
 
 
 def fixture_module():
-    """tests/conftest.py under another name (its fixture builder and reader of the fixture csvs)."""
+    """tests/support.py (the fixture builder and reader of the fixture csvs)."""
     import importlib.util
-    spec = importlib.util.spec_from_file_location("_fixture_conftest", ROOT / "tests" / "conftest.py")
+    spec = importlib.util.spec_from_file_location("_fixture_support", ROOT / "tests" / "support.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
