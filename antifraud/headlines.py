@@ -84,6 +84,18 @@ def rising_types(type_shift, limit: int = 3, min_cases: int | None = None) -> li
     return [(t, b, n) for _, t, b, n in out[:limit]]
 
 
+def _rate_phrases(kpis: dict, names, prev_key: str) -> list[str]:
+    """「止付冻结率21.74%（环比上升4.14个百分点，显著）」 for each rate that has a value."""
+    out = []
+    for name in names:
+        k = kpis.get(name, {})
+        if k.get("value") is not None:
+            text = f"{metrics.get(name).label}{_fmt(name, k['value'])}"
+            pts = _points(k, prev_key)
+            out.append(f"{text}（{pts}）" if pts else text)
+    return out
+
+
 def sentences(kpis: dict, type_shift=None, kind: str = "week", provisional: bool = False,
               max_sentences: int = 5) -> list[str]:
     """Three to five headline sentences for a period (see the module docstring for the rules)."""
@@ -121,29 +133,14 @@ def sentences(kpis: dict, type_shift=None, kind: str = "week", provisional: bool
             s = f"{s}；{ytd}" if s else ytd
         out.append(s + "。")
 
-    money = []
-    for name in ("interception_rate", "recovery_rate", "fast_stop_rate"):
-        k = kpis.get(name, {})
-        if k.get("value") is not None:
-            text = f"{metrics.get(name).label}{_fmt(name, k['value'])}"
-            pts = _points(k, prev_key)
-            if pts:
-                text += f"（{pts}）"
-            money.append(text)
+    money = _rate_phrases(kpis, ("interception_rate", "recovery_rate", "fast_stop_rate"), prev_key)
     if money:
         out.append("，".join(money) + "。")
 
     w = kpis.get("warnings", {})
     if w.get("value"):
         parts = [f"预警{int(w['value'])}条"]
-        for name in ("dissuasion_rate", "overdue_rate", "victimized_after_rate"):
-            k = kpis.get(name, {})
-            if k.get("value") is not None:
-                text = f"{metrics.get(name).label}{_fmt(name, k['value'])}"
-                pts = _points(k, prev_key)
-                if pts:
-                    text += f"（{pts}）"
-                parts.append(text)
+        parts += _rate_phrases(kpis, ("dissuasion_rate", "overdue_rate", "victimized_after_rate"), prev_key)
         out.append("，".join(parts) + "。")
 
     rising = rising_types(type_shift)
