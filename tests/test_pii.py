@@ -307,13 +307,16 @@ def test_no_personal_data_in_parquet_export(loaded, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("page", [None, "areas", "interception", "warnings", "types", "bureaus"])
-def test_no_personal_data_on_screen(loaded, monkeypatch, page):
+@pytest.mark.parametrize("wall", [False, True])
+def test_no_personal_data_on_screen(loaded, monkeypatch, page, wall):
     from streamlit.testing.v1 import AppTest
     monkeypatch.setenv("ANTIFRAUD_DB", str(loaded[0]))
     import queries
     queries.use_database(None)
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
     at.query_params["week"] = "2026-W47"
+    if wall:
+        at.query_params["wall"] = "1"
     at.run()
     if page:
         at.switch_page(f"pages/{page}.py")
@@ -323,5 +326,6 @@ def test_no_personal_data_on_screen(loaded, monkeypatch, page):
     shown = [m.value for m in at.markdown] + [c.value for c in at.caption] + [w.value for w in at.warning] \
         + [i.value for i in at.info]
     shown += [d.value.astype(str).to_csv() for d in at.dataframe]
+    shown += [h.proto.body for h in at.get("html")]          # the wall's room-readable tables
     assert leaks("\n".join(shown)) == []
     queries.use_database(None)
