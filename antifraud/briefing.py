@@ -85,6 +85,7 @@ class Briefing:
     interception: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: pd.DataFrame = field(default_factory=pd.DataFrame)
     overdue: pd.DataFrame = field(default_factory=pd.DataFrame)               # overdue_warnings rows
+    units: pd.DataFrame = field(default_factory=pd.DataFrame)                 # for names: renderers never query
     types: pd.DataFrame = field(default_factory=pd.DataFrame)
     ranking: pd.DataFrame = field(default_factory=pd.DataFrame)
     ranking_28d: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -374,6 +375,7 @@ def build(period: Period, filters: Filters = Filters(), with_revisions: bool = T
     b.bureaus = per_bureau(period, filters)
     b.interception = interception_table(b.bureaus)
     b.overdue = overdue_warnings(period, filters)
+    b.units = queries.run("units")
     b.warnings = warnings_table(b.bureaus, b.overdue)
     totals = type_totals(period, filters)
     b.types = types_table(totals)

@@ -214,8 +214,7 @@ def _revisions(b: Briefing, add) -> None:
 def overdue_list(b: Briefing, level: str | None = None) -> pd.DataFrame:
     """The 预警劝阻 page's overdue table (same builder), optionally one level only."""
     from antifraud.views import warnings as warning_views
-    import queries
-    table_ = warning_views.overdue_table(b.overdue, queries.run("units"))
+    table_ = warning_views.overdue_table(b.overdue, b.units)
     if level is not None and len(table_):
         table_ = table_[table_["级别"] == level].drop(columns=["级别"])
     return table_.reset_index(drop=True)
