@@ -184,15 +184,24 @@ def boxes(frame, group: str, value: str, title: str, unit: str = "分钟", order
     return fig
 
 
-def heatmap(matrix, title: str, unit: str = "起", height: int | None = None) -> go.Figure:
-    """A rows × columns table of counts, coloured and labelled."""
+# Heatmap ramps: light runs from near-white to the series blue; on the dark wall an empty cell must
+# sink into the background and a high count glow (a near-white cell would be the loudest thing there).
+HEAT_LIGHT = [[0, "#f3f6fa"], [1, NOW]]
+HEAT_DARK = [[0, "#141a24"], [0.4, "#1f4a7a"], [1, "#3f86d9"]]
+
+
+def heatmap(matrix, title: str, unit: str = "起", height: int | None = None, dark: bool = False) -> go.Figure:
+    """A rows × columns table of counts, coloured and labelled (`dark`: the wall's ramp)."""
     fig = _fig(title, height or max(300, 30 * len(matrix.index) + 120))
     fig.add_heatmap(z=matrix.values, x=[str(c) for c in matrix.columns], y=[str(i) for i in matrix.index],
-                    colorscale=[[0, "#f3f6fa"], [1, NOW]], text=matrix.values,
+                    colorscale=HEAT_DARK if dark else HEAT_LIGHT, text=matrix.values,
                     texttemplate="%{text}", hovertemplate="%{y} · %{x}: %{z}" + unit + "<extra></extra>",
-                    showscale=False)
+                    showscale=False, xgap=2 if dark else 0, ygap=2 if dark else 0)
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category", side="top")
+    if dark:
+        # the column labels sit on top, under the title: the wall's larger title needs the room
+        fig.update_layout(margin=dict(t=95))
     return fig
 
 

@@ -31,6 +31,35 @@ def load_boundaries(path: Path | None = None) -> dict | None:
         return json.load(fh)
 
 
+def fit_view(boundaries: dict | None, width_px: int, height_px: int, fill: float = 0.94) -> dict | None:
+    """longitude, latitude and zoom that fit the polygons' bounding box into a width × height
+    viewport (deck.gl's web mercator, a 512-pixel world at zoom 0); None without polygons.
+    The wall uses it to fill its larger map; the browser view keeps its fixed view."""
+    lons, lats = [], []
+
+    def walk(c):
+        if c and isinstance(c[0], (int, float)):
+            lons.append(float(c[0]))
+            lats.append(float(c[1]))
+        else:
+            for x in c:
+                walk(x)
+    for f in (boundaries or {}).get("features", []):
+        walk((f.get("geometry") or {}).get("coordinates") or [])
+    if not lons:
+        return None
+
+    def y(lat):
+        r = math.radians(lat)
+        return (1 - math.log(math.tan(r) + 1 / math.cos(r)) / math.pi) / 2
+    x0, x1 = (min(lons) + 180) / 360, (max(lons) + 180) / 360
+    y0, y1 = y(max(lats)), y(min(lats))
+    zoom = math.log2(min(width_px * fill / ((x1 - x0) * 512), height_px * fill / ((y1 - y0) * 512)))
+    cy = (y0 + y1) / 2
+    lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * cy))))
+    return {"longitude": (min(lons) + max(lons)) / 2, "latitude": lat, "zoom": zoom}
+
+
 def classes(values: list[float], k: int = 5) -> list[float]:
     """Upper bounds of up to k equal-count classes (quantiles) of the values, without repeats."""
     vals = sorted(v for v in values if v is not None and not math.isnan(v))

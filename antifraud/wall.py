@@ -90,6 +90,18 @@ h1, h2, h3, h4, h5, p, span, label, li, div { color: #eef0f3; }
 .wall-changes .z { color: #8d96a3; font-weight: 400; font-size: 1rem; }
 .wall-more { color: #aab2bd; font-size: 1rem; margin-top: 0.4rem; }
 .wall-calm { font-size: 1.6rem; color: #c9ced6; margin: 3rem 0; }
+.wall-table { width: 100%; border-collapse: collapse; font-size: 1.2rem; line-height: 1.3; table-layout: auto; }
+.wall-table th { text-align: left; color: #aab2bd; font-weight: 400; border-bottom: 1px solid #3a4250;
+  padding: 0.2rem 0.5rem; white-space: nowrap; }
+.wall-table td { padding: 0.25rem 0.5rem; border-bottom: 1px solid #1e242e; white-space: nowrap; vertical-align: top; }
+.wall-table td.num, .wall-table th.num { text-align: right; font-variant-numeric: tabular-nums; }
+.wall-table td.wrap { white-space: normal; }
+.wall-table tr:nth-child(even) td { background: #10151e; }
+.wall-table.compact td { padding: 0.1rem 0.5rem; line-height: 1.18; }
+.wall-table td.hot { color: #ff6b6b; font-weight: 700; }
+.wall-table-title { font-size: 1.25rem; font-weight: 700; color: #ffffff; margin: 0.2rem 0 0.1rem 0; }
+.wall-table-note { font-size: 1.2rem; color: #f5d47a; margin: 0 0 0.3rem 0; }
+.wall-table-more { font-size: 0.95rem; color: #8d96a3; margin-top: 0.2rem; }
 </style>
 """
 
@@ -301,6 +313,63 @@ def changes_html(changes: list[Change], kind: str) -> str:
             if len(changes) > MAX_CHANGES else "")
     return ('<table class="wall-changes" data-testid="wallChanges"><tr><th>指标</th><th>' + word +
             '</th><th>环比（上期）</th><th>同比（去年同期）</th></tr>' + "".join(rows) + "</table>" + more)
+
+
+def _cell(value, fmt: str | None) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    try:
+        import pandas as pd
+        if value is pd.NA or value is pd.NaT:
+            return ""
+    except ImportError:  # pragma: no cover
+        pass
+    if fmt:
+        try:
+            return fmt.format(value)
+        except (TypeError, ValueError):
+            return str(value)
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+    return str(value)
+
+
+def table_html(frame, *, title: str | None = None, note: str | None = None, more: str | None = None,
+               formats: dict | None = None, wrap=(), hot=(), widths: dict | None = None, lines=(),
+               size: str | None = None, testid: str = "wallTable", empty: str = "（本期无数据）") -> str:
+    """A table for the wall in room-readable type (the dataframe canvas draws small, fixed type).
+
+    Every cell is escaped text. `wrap`: columns that may wrap onto a second line; `hot`: columns
+    drawn red (what the meeting is asked about); `widths`: column -> CSS width; `lines`: columns whose
+    "；"-separated parts each start a line (a two-line row instead of a cut cell); `size`: font size.
+    """
+    e = html.escape
+    formats, widths = formats or {}, widths or {}
+    head = (f'<div class="wall-table-title">{e(title)}</div>' if title else "") + \
+           (f'<div class="wall-table-note" data-testid="{e(testid)}Note">{e(note)}</div>' if note else "")
+    if frame is None or len(frame) == 0:
+        return head + f'<div class="wall-table-note">{e(empty)}</div>'
+    import pandas as pd
+    numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
+
+    def cls(c) -> str:
+        names = [n for n, on in (("num", c in numeric), ("wrap", c in wrap), ("hot", c in hot)) if on]
+        return f' class="{" ".join(names)}"' if names else ""
+
+    def width(c) -> str:
+        return f' style="width:{e(str(widths[c]))}"' if c in widths else ""
+    cols = list(frame.columns)
+    th = "".join(f'<th{cls(c) if c in numeric else ""}{width(c)}>{e(str(c))}</th>' for c in cols)
+    def td(c, v) -> str:
+        text = _cell(v, formats.get(c))
+        body = "<br>".join(e(part) for part in text.split("；")) if c in lines else e(text)
+        return f"<td{cls(c)}>{body}</td>"
+    rows = "".join("<tr>" + "".join(td(c, v) for c, v in zip(cols, row)) + "</tr>"
+                   for row in frame.itertuples(index=False, name=None))
+    tail = f'<div class="wall-table-more">{e(more)}</div>' if more else ""
+    style = f' style="font-size:{e(size)}"' if size else ""
+    kind = "wall-table compact" if lines else "wall-table"       # two-line rows: tighter lines
+    return f'{head}<table class="{kind}" data-testid="{e(testid)}"{style}><tr>{th}</tr>{rows}</table>{tail}'
 
 
 # ---------------------------------------------------------------- Streamlit pieces

@@ -2,7 +2,7 @@
 import streamlit as st
 
 import queries
-from antifraud import charts, config, hotspots, maps, measures, ui
+from antifraud import charts, config, hotspots, maps, measures, ui, wall as wall_mode
 from antifraud.views import areas
 
 ctx = ui.frame("高发区域")
@@ -18,6 +18,47 @@ start, end = areas.places_window(period, lookback)
 places = queries.run("area_weekly_places", start=start, end=end, **ctx.filters.params())
 in_period = areas.weeks_in(places, period)
 points = areas.station_points(in_period, queries.run("stations"))
+
+hot_week = areas.hot_week(period)
+hot = hotspots.emerging(places, hot_week.start, level="township")
+hot_st = hotspots.emerging(places, hot_week.start, level="station")
+found = hot if len(hot) else hot_st
+n = int(config.setting("hotspots.top_n", 10))
+WALL_TOP = 8                     # places the wall lists (the browser view lists top_n of each level)
+
+
+def wall_layout() -> None:
+    """One screen: the map (larger, zoomed to fill it); emerging hot spots with their reasons; top places."""
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        st.markdown(f"**各区县万人发案（{period.label}）**")
+        boundaries = maps.load_boundaries()
+        deck = maps.choropleth(boundaries, rates, points, dark=True, highlight=chosen)
+        # the wall's map is larger than the browser's: fit the city to it (3/5 of 1920 px, 780 px tall)
+        fit = maps.fit_view(boundaries, 1100, 780)
+        if fit:
+            for k, v in fit.items():
+                setattr(deck.initial_view_state, k, v)
+        for layer in deck.layers:          # county names readable across the room
+            if layer.type == "TextLayer":
+                layer.get_size = 20
+        st.pydeck_chart(deck, height=780)
+        bounds = maps.classes([v for v in rates["value"].tolist() if v and v > 0])
+        st.html(maps.legend_html(bounds, "万人发案（五个等数量分级）"))
+    with right:
+        hot_rows = areas.hotspot_table(found, ctx.units).drop(columns=["层级"])
+        st.html(wall_mode.table_html(hot_rows, title=f"新兴热点（{hot_week.label}）：{len(found)}处",
+                                     wrap=("原因",), hot=("原因",), testid="wallHotspots", size="1.25rem",
+                                     empty="本周没有新兴热点。"))
+        top = hotspots.top_places(places, period.start, period.end, level="township", n=WALL_TOP)
+        st.html(wall_mode.table_html(areas.place_table(top, ctx.units, "township"),
+                                     title=f"乡镇街道发案前{WALL_TOP}（与前4周基准比）", testid="wallTopPlaces",
+                                     formats={"前4周基准": "{:.1f}"}, size="1.3rem"))
+
+
+if ctx.wall:
+    wall_layout()
+    st.stop()
 
 left, right = st.columns([3, 2])
 with left:
@@ -35,9 +76,6 @@ with right:
                          color=areas.bar_colours(rates, ctx.filters.bureaus)),
              ui.definition("cases_per_10k"), key="rate_bars")
 
-hot = hotspots.emerging(places, areas.hot_week(period).start, level="township")
-hot_st = hotspots.emerging(places, areas.hot_week(period).start, level="station")
-found = hot if len(hot) else hot_st
 ui.table(areas.hotspot_table(found, ctx.units), f"新兴热点_{period.key}",
          title=f"新兴热点（{areas.hot_week(period).label}）：{len(found)}处",
          caption=(f"至少{int(config.setting('hotspots.min_cases', 3))}起，且连续"
@@ -45,7 +83,6 @@ ui.table(areas.hotspot_table(found, ctx.units), f"新兴热点_{period.key}",
                   f"{int(config.setting('hotspots.baseline_weeks', 4))}周均值（泊松 z ≥ 2）。"
                   + ("按乡镇街道；" if len(hot) else "按派出所（乡镇街道无热点）；") + "设置见 settings [hotspots]。"))
 
-n = int(config.setting("hotspots.top_n", 10))
 a, b = st.columns(2)
 with a:
     top = hotspots.top_places(places, period.start, period.end, level="station", n=n)

@@ -1,7 +1,7 @@
 """分县局排名: fair ranking with rank ranges, gaps in words, completeness, funnel, all metrics."""
 import streamlit as st
 
-from antifraud import funnel, measures, metrics, ranking, ui
+from antifraud import funnel, measures, metrics, ranking, ui, wall as wall_mode
 from antifraud.config import UsageError
 
 ctx = ui.frame("分县局排名")
@@ -27,18 +27,26 @@ else:
 if ctx.districts:
     st.caption("排名始终列出全部分县局，★ 为所选辖区。")
 
-ui.table(ranking.screen_table(frame, cfg, ctx.filters.bureaus), f"分县局排名_{period.key}_{which}",
-         title="分县局排名（排名区间重叠的名次应视为并列）",
-         caption=("总分与各维度分 0–100，50 为全市水平；小样本的比率先向全市水平收缩，排名区间来自计数的重抽样"
-                  f"（{cfg.resamples} 次，{cfg.interval:.0%}）。排名变化：↑ 为上升；上期名次仍在本期排名区间内的标“不显著”。样本不足：案件少于"
-                  f"{cfg.min_cases}起，只给排名区间、不给确切名次。缺失记录一律按不利计，少记不会得分更高。方法见 docs/ranking.md。"),
-         column_config={**{c: st.column_config.NumberColumn(format="%.1f", width=60)
-                           for c in ["总分"] + [label for _, label, _ in cfg.dimensions]},
-                        **{c: st.column_config.Column(width=w) for c, w in
-                           (("排名", 50), ("排名区间", 70), ("排名变化", 110), ("发案数", 60), ("样本", 70),
-                            ("本辖区", 50), ("分县局", 120))},
-                        "差距（与全市中位比）": st.column_config.TextColumn(width=660)},
-         height=min((44 if ctx.wall else 35) * (len(frame) + 1) + 3, 760 if ctx.wall else 620))
+if ctx.wall:
+    # room-readable type; each gap on its own line, so the 差距 column is never cut
+    screen = ranking.screen_table(frame, cfg, ctx.filters.bureaus)
+    scores = ["总分"] + [label for _, label, _ in cfg.dimensions]
+    st.html(wall_mode.table_html(screen, title="分县局排名（排名区间重叠的名次应视为并列）",
+                                 formats={c: "{:.1f}" for c in scores}, lines=("差距（与全市中位比）",),
+                                 widths={"差距（与全市中位比）": "42%"}, size="1.0rem", testid="wallRanking"))
+else:
+    ui.table(ranking.screen_table(frame, cfg, ctx.filters.bureaus), f"分县局排名_{period.key}_{which}",
+             title="分县局排名（排名区间重叠的名次应视为并列）",
+             caption=("总分与各维度分 0–100，50 为全市水平；小样本的比率先向全市水平收缩，排名区间来自计数的重抽样"
+                      f"（{cfg.resamples} 次，{cfg.interval:.0%}）。排名变化：↑ 为上升；上期名次仍在本期排名区间内的标“不显著”。样本不足：案件少于"
+                      f"{cfg.min_cases}起，只给排名区间、不给确切名次。缺失记录一律按不利计，少记不会得分更高。方法见 docs/ranking.md。"),
+             column_config={**{c: st.column_config.NumberColumn(format="%.1f", width=60)
+                               for c in ["总分"] + [label for _, label, _ in cfg.dimensions]},
+                            **{c: st.column_config.Column(width=w) for c, w in
+                               (("排名", 50), ("排名区间", 70), ("排名变化", 110), ("发案数", 60), ("样本", 70),
+                                ("本辖区", 50), ("分县局", 120))},
+                            "差距（与全市中位比）": st.column_config.TextColumn(width=660)},
+             height=min(35 * (len(frame) + 1) + 3, 620))
 
 if not ctx.wall:
     left, right = st.columns([3, 2])

@@ -20,6 +20,34 @@ trend = queries.run("case_trend", start=chosen[0].start, end=chosen[-1].end_excl
 over = interception.over_time(trend, chosen)
 word = "周" if ctx.kind == "week" else "个月"
 
+minutes = queries.run("stop_minutes", **ctx.params())
+
+
+def wall_layout() -> None:
+    """One screen: amounts by bureau, the 30-minute rate by bureau, minutes to stop-payment by payer's bank."""
+    fast = interception.by_fast_stop(table)
+    rate_col = fast.columns[1]
+    city_rate = kpis.get("fast_stop_rate", {}).get("value")
+    banks = interception.minutes_summary(minutes, "payer_bank")
+    a, b, c = st.columns([5, 4, 5], gap="medium")
+    with a:
+        ui.chart(charts.stacked(interception.by_amount(table), "区县", {"止付(万元)": "止付", "冻结(万元)": "冻结"},
+                                "各区县止付、冻结金额（万元）", "万元", horizontal=True, height=700,
+                                overlay={"返还(万元)": "返还"}), key="by_bureau")
+    with b:
+        ui.chart(charts.bars(fast, "区县", rate_col, "各区县30分钟止付率（%）", "%", text_format="{:.0f}",
+                             height=700, reference=None if city_rate is None else city_rate * 100,
+                             reference_label="全市"), key="fast_by_bureau")
+    with c:
+        ui.chart(charts.boxes(minutes.assign(group=minutes["payer_bank"].astype(str)), "group", "minutes",
+                              "付款银行：最后转账至止付用时（分钟）", order=banks["分组"].tolist(),
+                              marker=interception.FAST_MINUTES, height=700), key="box_bank")
+
+
+if ctx.wall:
+    wall_layout()
+    st.stop()
+
 left, right = st.columns(2)
 with left:
     ui.chart(charts.stacked(interception.by_amount(table), "区县", {"止付(万元)": "止付", "冻结(万元)": "冻结"},
@@ -32,7 +60,6 @@ with right:
                             overlay={"returned": "返还"}),
              ui.definition("interception_rate", "recovery_rate"), key="over_time")
 
-minutes = queries.run("stop_minutes", **ctx.params())
 a, b = st.columns(2)
 with a:
     ui.chart(charts.histogram(minutes["minutes"], f"最后转账至止付用时分布（{period.label}）", bin_size=10,

@@ -2,7 +2,7 @@
 import streamlit as st
 
 import queries
-from antifraud import charts, config, ui
+from antifraud import charts, config, ui, wall as wall_mode
 from antifraud.periods import Period
 from antifraud.views import types as views
 
@@ -15,6 +15,41 @@ now = queries.run("type_totals", **ctx.params())
 mixed = views.mix(now, queries.run("type_totals", **ctx.params(baseline)),
                   queries.run("type_totals", **ctx.params(period.last_year())), period.days)
 order = mixed.fraud_type.tolist()
+
+profile = queries.run("victim_profile", **ctx.params())
+WALL_RISING = 4                  # rising types the wall lists (the browser view lists all)
+
+
+def wall_layout() -> None:
+    """One screen: the mix, rising types, loss per type; victims' age (dark ramp) and gender per type."""
+    a, b, c = st.columns([5, 3, 4], gap="medium")
+    with a:
+        ui.chart(charts.grouped(views.shares_for_chart(mixed), "fraud_type",
+                                {"now": period.label, "baseline": "前4周", "last_year": "去年同期"},
+                                "诈骗类型构成（占发案%）", "%", text_format=None, height=440), key="mix")
+    with b:
+        up = views.rising(mixed, int(config.setting("hotspots.min_cases", 3)))
+        st.html(wall_mode.table_html(up[["诈骗类型", "说明"]].head(WALL_RISING), title="明显上升的类型",
+                                     wrap=("说明",), hot=("诈骗类型",), testid="wallRising",
+                                     more=f"另有{len(up) - WALL_RISING}类见浏览器页面。" if len(up) > WALL_RISING else None,
+                                     empty="本期没有明显上升的类型。"))
+    with c:
+        loss = mixed[["fraud_type", "loss"]].assign(loss=lambda f: f.loss / 10000)
+        ui.chart(charts.bars(loss, "fraud_type", "loss", "各类型损失金额（万元）", "万元",
+                             text_format="{:,.2f}", height=440), key="loss")
+    d, e = st.columns([3, 2], gap="medium")
+    with d:
+        ui.chart(charts.heatmap(views.age_matrix(profile, order), "各类型受害人年龄段（起）", dark=True,
+                                height=500), key="age")
+    with e:
+        g = views.gender_shares(profile, order)
+        ui.chart(charts.stacked(g, "fraud_type", {c: c for c in g.columns if c != "fraud_type"},
+                                "各类型受害人性别构成（%）", "%", horizontal=True, height=500), key="gender")
+
+
+if ctx.wall:
+    wall_layout()
+    st.stop()
 
 a, b = st.columns([3, 2])
 with a:
@@ -31,7 +66,6 @@ with b:
     ui.chart(charts.bars(loss, "fraud_type", "loss", f"各类型损失金额（{period.label}，万元）", "万元",
                          text_format="{:,.2f}"), ui.definition("loss", "avg_loss"), key="loss")
 
-profile = queries.run("victim_profile", **ctx.params())
 c, d = st.columns([3, 2])
 with c:
     ui.chart(charts.heatmap(views.age_matrix(profile, order), f"各类型受害人年龄段（{period.label}，起）"),

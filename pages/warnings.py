@@ -2,18 +2,46 @@
 import streamlit as st
 
 import queries
-from antifraud import charts, measures, ui
+from antifraud import charts, measures, ui, wall as wall_mode
 from antifraud.views import warnings as views
 
 ctx = ui.frame("预警劝阻")
 period = ctx.period
 
-kpis = measures.kpis(measures.window_totals(period, ctx.filters), ctx.kind)
+totals = measures.window_totals(period, ctx.filters)
+kpis = measures.kpis(totals, ctx.kind)
 ui.kpi_tiles(kpis, views.TILES, ctx.kind)
 
 breakdown = queries.run("warning_breakdown", **ctx.params())
 by_level, by_source = views.crosstab(breakdown, "level"), views.crosstab(breakdown, "source")
 results = {r: r for r in by_level.columns if r not in ("level", "合计")}
+overdue = queries.run("overdue_warnings", **ctx.params())
+per_bureau = views.overdue_by_bureau(overdue, ctx.units)
+lim = views.limits()
+
+
+def wall_layout() -> None:
+    """One screen for the meeting: the overdue 高-level warnings with their times, where they are, results."""
+    shown, line, left_out = views.wall_overdue(views.overdue_table(overdue, ctx.units), "高", n=10)
+    line += f"；预警后被骗{int(totals['now'].get('victimized_after', 0))}人"
+    a, b = st.columns([11, 9], gap="medium")
+    with a:
+        st.html(wall_mode.table_html(shown, title=f"高级超期预警（时限{lim['high']}分钟）", note=line,
+                                hot=("超时(分钟)",), testid="wallOverdue", size="1.3rem",
+                                more=f"另有{left_out}条高级超期预警见浏览器页面。" if left_out else None,
+                                empty="本期没有高级超期预警。"))
+    with b:
+        ui.chart(charts.stacked(per_bureau.head(8), "区县", {lv: f"{lv}级" for lv in views.LEVELS},
+                                "超期预警最多的区县", "条", horizontal=True, height=400),
+                 key="overdue_bars")
+        ui.chart(charts.stacked(by_level, "level", results, "各级别预警的劝阻结果", "条",
+                                horizontal=True, height=270), key="by_level")
+
+
+if ctx.wall:
+    wall_layout()
+    st.stop()
+
 a, b = st.columns(2)
 with a:
     ui.chart(charts.stacked(by_level, "level", results, f"各级别预警的劝阻结果（{period.label}）", "条",
@@ -23,8 +51,6 @@ with b:
                             f"各来源预警的劝阻结果（{period.label}）", "条", horizontal=True, height=300),
              "指令来源：省反诈中心、市反诈中心、银行、运营商等。", key="by_source")
 
-overdue = queries.run("overdue_warnings", **ctx.params())
-per_bureau = views.overdue_by_bureau(overdue, ctx.units)
 c, d = st.columns(2)
 with c:
     ui.chart(charts.stacked(per_bureau, "区县", {lv: f"{lv}级" for lv in views.LEVELS},
@@ -37,7 +63,6 @@ with d:
              caption="比率单位%。" + ui.definition("dissuasion_rate", "victimized_after_rate", "median_sign_minutes")
              + "；反馈用时(中位)：反馈时间 − 下发时间 的中位数。", height=420)
 
-lim = views.limits()
 ui.table(views.overdue_table(overdue, ctx.units), f"超期预警_{period.key}",
          title=f"超期预警清单：{len(overdue)}条",
          caption=f"时限：高级{lim['high']}分钟、中级{lim['mid']}分钟、低级{lim['low']}分钟；"

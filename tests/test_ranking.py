@@ -3,6 +3,7 @@ import datetime as dt
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -347,6 +348,10 @@ def test_page_month_type_filter_and_wall(fixture_db, monkeypatch):
     at.query_params["wall"] = "1"
     at.run()
     assert not at.exception
-    table = at.dataframe[0].value
-    assert len(table) == 15 and table["发案数"].sum() == 3          # C1, C3, C6 in November
-    assert len(at.dataframe) == 1                                  # the wall shows the ranking only
+    # the wall draws the ranking as a room-readable table (wall.table_html), not a dataframe canvas
+    assert len(at.dataframe) == 0
+    body = next(h.proto.body for h in at.get("html") if 'data-testid="wallRanking"' in h.proto.body)
+    head = re.findall(r"<th[^>]*>(.*?)</th>", body)
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", body)[1:]]
+    assert len(rows) == 15 and sum(int(r[head.index("发案数")]) for r in rows) == 3   # C1, C3, C6 in November
+    assert "差距（与全市中位比）" in head                              # the gap column is on the wall, whole

@@ -82,3 +82,10 @@ def minutes_summary(frame: pd.DataFrame, group: str, names: dict | None = None,
         label: [None if r is None else round(r * 100, 2) for r in rate],
     })
     return res.sort_values([label, "分组"], ascending=[False, True]).reset_index(drop=True)
+
+
+def by_fast_stop(table: pd.DataFrame) -> pd.DataFrame:
+    """区县 and 30分钟止付率(%) from `bureau_table`, best first (bureaus without a timed case last)."""
+    label = metrics.get("fast_stop_rate").label + "(%)"
+    return (table[["区县", label]].sort_values(label, ascending=False, na_position="last", kind="stable")
+            .reset_index(drop=True))

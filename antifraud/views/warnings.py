@@ -100,3 +100,28 @@ def overdue_by_bureau(frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     m = m.reindex(columns=list(LEVELS), fill_value=0).astype(int)
     m["合计"] = m.sum(axis=1)
     return m.sort_values("合计", ascending=False).reset_index()
+
+
+WALL_OVERDUE_COLUMNS = ("区县", "派出所", "诈骗类型", "下发时间", "反馈时间", "超时(分钟)", "劝阻结果")
+
+
+def wall_overdue(table: pd.DataFrame, level: str = "高", n: int = 10) -> tuple[pd.DataFrame, str, int]:
+    """The wall's overdue list: `level` warnings of `overdue_table`, the bureau with the most first
+    (each by issue time), the first `n` rows; the one-line summary; how many rows were left out.
+
+    超时 is blank in `overdue_table` while no feedback came; the wall says 未反馈 there instead.
+    """
+    if table is None or table.empty:
+        return pd.DataFrame(columns=list(WALL_OVERDUE_COLUMNS)), "本期没有超期预警。", 0
+    mine = table[table["级别"] == level]
+    per = mine["区县"].value_counts()
+    line = f"共{len(table)}条超期（{level}级{len(mine)}条）"
+    if len(per):
+        line += f"，其中{per.index[0]}{int(per.iloc[0])}条"
+    rank = mine["区县"].map({b: i for i, b in enumerate(per.index)})
+    # stable: overdue_table already lists each bureau's warnings by issue time
+    ordered = mine.assign(_rank=rank).sort_values("_rank", kind="stable")
+    shown = ordered.head(n)[list(WALL_OVERDUE_COLUMNS)].copy()
+    late = shown["超时(分钟)"]
+    shown["超时(分钟)"] = [f"{v:,.0f}" if pd.notna(v) else "未反馈" for v in late]
+    return shown.reset_index(drop=True), line, max(0, len(mine) - n)

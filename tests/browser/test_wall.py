@@ -60,8 +60,39 @@ def test_every_wall_page_fits_1080p_offline(app, page, slide):
     fonts = platform_fonts(page, ".wall-title")
     assert any("CJK" in f for f in fonts), f"Chinese title drawn with {fonts}"
     assert not [f for f in failed_responses(page) if "/_stcore/" not in f], failed_responses(page)
+    # every page has a wall layout of its own: the fold (wall.FOLD_JS) is a safety net that hides nothing
     folded = page.evaluate("JSON.parse(document.documentElement.dataset.wallFolded || '[]')")
-    print(f"\n{slide}: left to the browser view: {folded}")
+    hidden = page.evaluate("document.querySelectorAll('.wall-folded').length")
+    assert folded == [] and hidden == 0, f"{slide}: the fold hid {hidden} block(s): {folded}"
+    if slide == "warnings":
+        assert_overdue_list(page, app.db.kind)
+
+
+def assert_overdue_list(page, kind: str) -> None:
+    """预警劝阻 on the wall lists the overdue 高-level warnings with their times and says how many."""
+    note = page.inner_text('[data-testid="wallOverdueNote"]')
+    if kind != "sample" and note.startswith("本期没有"):
+        return                                   # the small hand-written fixture may have none
+    m = re.match(r"共(\d+)条超期（高级(\d+)条），其中(\S+?)(\d+)条", note)
+    assert m, note
+    total, high, top = int(m.group(1)), int(m.group(2)), int(m.group(4))
+    assert total >= high >= top >= 1, note
+    table = page.query_selector('[data-testid="wallOverdue"]')
+    assert table is not None and table.is_visible()
+    head = [th.inner_text().strip() for th in table.query_selector_all("tr:first-child th")]
+    for col in ("区县", "派出所", "下发时间", "反馈时间", "超时(分钟)"):
+        assert col in head, head
+    rows = table.query_selector_all("tr")[1:]
+    assert 1 <= len(rows) <= 10 and len(rows) == min(high, 10), (len(rows), note)
+    # the bureau named in the line leads the list
+    assert rows[0].query_selector("td").inner_text().strip() == m.group(3)
+    for row in rows:
+        cells = [td.inner_text().strip() for td in row.query_selector_all("td")]
+        assert re.fullmatch(r"\d{2}-\d{2} \d{2}:\d{2}", cells[head.index("下发时间")]), cells
+        late = cells[head.index("超时(分钟)")]
+        assert late == "未反馈" or re.fullmatch(r"[\d,]+", late), cells
+    if high > 10:
+        assert f"另有{high - 10}条" in page.inner_text('[data-testid="stMain"]')
 
 
 def metric_value(page, label: str) -> str:
