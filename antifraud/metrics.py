@@ -22,10 +22,10 @@ class Metric:
     scale: float = 1.0
     direction: int = 0     # +1: higher is better; -1: lower is better; 0: neutral
     test: str = "none"     # significance: poisson (counts) | proportion (rates) | compound (money) | none
-    variance: str | None = None  # for compound: the measure holding the sum of squared amounts
     definition: str = ""
     headline: bool = False
     count_unit: str = "起"  # what one counted thing is called: 起 cases, 条 warnings, 人 arrests
+    variance: str | None = None  # for compound: the measure holding the sum of squared amounts
 
     @property
     def unit(self) -> str:

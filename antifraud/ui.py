@@ -229,9 +229,26 @@ def frame(title: str) -> Context:
         st.set_page_config(page_title=f"{title} · {APP_TITLE}")
     else:
         ctx = _build(title)
+        if not ctx.wall:
+            _agenda_links()
     access.check(ctx)
     header(ctx)
     return ctx
+
+
+# Streamlit's own list of the files in pages/, shown while a fresh server has not yet seen
+# st.navigation (the page ran alone): file names in English, in file order.
+_AUTO_NAV_CSS = '<style>[data-testid="stSidebarNav"]{display:none}</style>'
+
+
+def _agenda_links() -> None:
+    """A page run alone: the agenda in Chinese, in meeting order, in place of the file list."""
+    st.html(_AUTO_NAV_CSS)
+    with st.sidebar:
+        for spec in PAGES:
+            if spec.path.exists():
+                with contextlib.suppress(Exception):  # a link the running mode cannot resolve is left out
+                    st.page_link(spec.file, label=spec.title)
 
 
 @contextlib.contextmanager

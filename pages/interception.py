@@ -21,6 +21,10 @@ over = interception.over_time(trend, chosen)
 word = "周" if ctx.kind == "week" else "个月"
 
 minutes = queries.run("stop_minutes", **ctx.params())
+per_bureau = interception.fast_stop_by_bureau(
+    queries.run("fast_stop_trend_by_bureau", start=chosen[0].start, end=chosen[-1].end_exclusive,
+                unit=ctx.kind, **ctx.filters.params()), chosen, ctx.units)
+rising = interception.improving(per_bureau, word=word)
 
 
 def wall_layout() -> None:
@@ -35,7 +39,9 @@ def wall_layout() -> None:
                                 "各区县止付、冻结金额（万元）", "万元", horizontal=True, height=700,
                                 overlay={"返还(万元)": "返还"}), key="by_bureau")
     with b:
-        ui.chart(charts.bars(fast, "区县", rate_col, "各区县30分钟止付率（%）", "%", text_format="{:.0f}",
+        title = "各区县30分钟止付率（%）" if rising.empty else (
+            f"30分钟止付率：{rising.区县.iloc[0]}连续{int(rising.连续上升.iloc[0])}{word}上升")
+        ui.chart(charts.bars(fast, "区县", rate_col, title, "%", text_format="{:.0f}",
                              height=700, reference=None if city_rate is None else city_rate * 100,
                              reference_label="全市"), key="fast_by_bureau")
     with c:
@@ -69,6 +75,12 @@ with b:
     ui.chart(charts.lines(over, "label", {"fast_stop_rate": "30分钟止付率", "interception_rate": "止付冻结率"},
                           f"近{n}{word}30分钟止付率与止付冻结率", percent=True),
              ui.definition("fast_stop_rate", "interception_rate"), key="rates_over_time")
+
+ui.table(rising, f"30分钟止付率连续上升_{period.key}", title=f"30分钟止付率连续上升的区县（近{n}{word}）",
+         empty=f"近{n}{word}没有连续3{word}以上上升的区县。",
+         caption="从最新一期往前数，每期都比前一期高；某期没有同时有两个时间的案件即中断。" + ui.definition("fast_stop_rate"))
+ui.table((per_bureau * 100).round(1).reset_index(names="区县"), f"30分钟止付率_分县局_近{n}{word}_{period.key}",
+         title=f"各区县近{n}{word}30分钟止付率（%）", caption="空白：该期没有同时有两个时间的案件。")
 
 ui.table(table, f"止付冻结_分县局_{period.key}", title="各区县止付冻结明细",
          caption="金额单位万元，比率单位%。" + ui.definition("interception_rate", "recovery_rate", "fast_stop_rate"))

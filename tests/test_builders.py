@@ -314,3 +314,24 @@ def test_tables_show_missing_values_blank():
     out = ui._numeric(f)
     assert list(out["text"]) == ["", "x"] and list(out["empty"]) == ["", ""]
     assert pd.isna(out["number"].iloc[0]) and out["number"].iloc[1] == 1.5 and list(out["int"]) == [1, 2]
+
+
+def test_fast_stop_by_bureau_and_improving_runs():
+    from antifraud import periods
+    from antifraud.views import common, interception as iv
+    units = pd.DataFrame({"bureau_id": ["410783", "410727"], "district_name": ["长垣市", "封丘县"]})
+    chosen = common.recent_periods(periods.parse("2026-W47"), 4)           # W44..W47
+    starts = [p.start for p in chosen]
+    trend = pd.DataFrame({
+        "period_start": starts * 2,
+        "bureau_id": ["410783"] * 4 + ["410727"] * 4,
+        # 长垣 1/3, 2/4, 3/4, 9/10: rises three weeks running; 封丘 1/2, 0/0 (no timed case), 1/3, 2/3
+        "fast_stop_n": [1, 2, 3, 9, 1, 0, 1, 2], "fast_stop_den": [3, 4, 4, 10, 2, 0, 3, 3]})
+    m = iv.fast_stop_by_bureau(trend, chosen, units)
+    assert m.loc["长垣市"].round(4).tolist() == [0.3333, 0.5, 0.75, 0.9]
+    assert pd.isna(m.loc["封丘县"].iloc[1])
+    up = iv.improving(m, min_run=2)
+    # 封丘 rose once (33%→67%) after a week without a timed case: the run stops at the gap
+    assert up["区县"].tolist() == ["长垣市"]
+    assert up.loc[0, "连续上升"] == 3 and up.loc[0, "说明"] == "连续3周上升，33%→90%"
+    assert iv.improving(m, min_run=4).empty

@@ -116,3 +116,9 @@ def test_loss_significance_is_compound_poisson(kpis):
     assert kpis["loss"]["z"] == pytest.approx(expected, abs=0.01) and kpis["loss"]["flag"] == ""
     assert stats.compound_z(100.0, 0.0, 100.0, 0.0) == 0.0
     assert stats.flag(stats.compound_z(10 * 1e5, 10 * 1e5**2, 1e5, 1e5**2)) == "rise"   # 10 vs 1 equal cases: z = 2.71
+
+
+def test_every_metric_has_its_definition_and_unit():
+    for m in metrics.ALL.values():
+        assert m.label and m.definition and m.unit, m.name
+        assert m.variance in (None, "loss_sq") and (m.variance is None) == (m.test != "compound"), m.name

@@ -89,3 +89,41 @@ def by_fast_stop(table: pd.DataFrame) -> pd.DataFrame:
     label = metrics.get("fast_stop_rate").label + "(%)"
     return (table[["区县", label]].sort_values(label, ascending=False, na_position="last", kind="stable")
             .reset_index(drop=True))
+
+
+def fast_stop_by_bureau(trend: pd.DataFrame, chosen: list[Period], units: pd.DataFrame) -> pd.DataFrame:
+    """30分钟止付率 per bureau (rows, district names) and period (columns, oldest first), as fractions;
+    NaN where the bureau had no case with both times in that period."""
+    metric = metrics.get("fast_stop_rate")
+    names = district_names(units)
+    starts = [p.start for p in chosen]
+    labels = [short_label(p).replace("<br>", " ") for p in chosen]
+    out = pd.DataFrame(index=[names.get(str(b), str(b)) for b in units["bureau_id"]], columns=labels, dtype=float)
+    if trend is not None and len(trend):
+        for row in trend.itertuples(index=False):
+            start = pd.Timestamp(row.period_start).date()
+            if start in starts:
+                value = metric.value({"fast_stop_n": row.fast_stop_n, "fast_stop_den": row.fast_stop_den})
+                out.loc[names.get(str(row.bureau_id), str(row.bureau_id)), labels[starts.index(start)]] = value
+    return out
+
+
+def improving(matrix: pd.DataFrame, min_run: int = 3, word: str = "周") -> pd.DataFrame:
+    """Bureaus whose rate rose period after period up to the latest one, at least `min_run` times:
+    区县, 连续上升, 从, 到 (percent), 说明 — 「连续6周上升，33%→88%」. A period without a
+    timed case breaks the run (nothing is known about it)."""
+    rows = []
+    for name, series in matrix.iterrows():
+        values = list(series.astype(float))
+        run = 0
+        for i in range(len(values) - 1, 0, -1):
+            now, before = values[i], values[i - 1]
+            if pd.isna(now) or pd.isna(before) or not now > before:
+                break
+            run += 1
+        if run >= min_run:
+            start, end = values[-1 - run], values[-1]
+            rows.append({"区县": name, "连续上升": run, "从(%)": round(start * 100, 1), "到(%)": round(end * 100, 1),
+                         "说明": f"连续{run}{word}上升，{start * 100:.0f}%→{end * 100:.0f}%"})
+    out = pd.DataFrame(rows, columns=["区县", "连续上升", "从(%)", "到(%)", "说明"])
+    return out.sort_values(["连续上升", "到(%)"], ascending=False).reset_index(drop=True)
