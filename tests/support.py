@@ -40,3 +40,25 @@ def build_fixture_db(path: Path) -> Path:
                            rows_read=len(read_fixture(kind))) for kind in ("cases", "warnings", "strikes")]
     store.apply(path, batches, units.load_units(), units.load_stations())
     return path
+
+
+def run_dashboard_page(page: str | None, wall: bool = False, week: str = "2026-W47"):
+    """AppTest of dashboard.py on `page` (None: the first agenda page), in wall mode or not."""
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.query_params["week"] = week
+    if wall:
+        at.query_params["wall"] = "1"
+    at.run()
+    if page:
+        at.switch_page(f"pages/{page}.py")
+        at.query_params["week"] = week
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def screen_texts(at) -> list[str]:
+    """Every text element an AppTest run shows (markdown, captions, notices, the wall's html)."""
+    return ([m.value for m in at.markdown] + [c.value for c in at.caption] + [w.value for w in at.warning]
+            + [i.value for i in at.info] + [h.proto.body for h in at.get("html")])

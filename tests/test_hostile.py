@@ -31,6 +31,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from antifraud import cli, config, ingest
+from support import run_dashboard_page, screen_texts
 from antifraud.config import UsageError
 from antifraud.ingest import vocab as vocab_mod
 
@@ -527,19 +528,8 @@ def markup_db(tmp_path, monkeypatch):
 @pytest.mark.parametrize("page", [None, "areas", "interception", "types", "bureaus", "warnings"])
 @pytest.mark.parametrize("wall", [False, True])
 def test_extract_text_never_rendered_as_html(markup_db, capsys, page, wall):
-    from streamlit.testing.v1 import AppTest
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
-    at.query_params["week"] = "2026-W47"
-    if wall:
-        at.query_params["wall"] = "1"
-    at.run()
-    if page:
-        at.switch_page(f"pages/{page}.py")
-        at.query_params["week"] = "2026-W47"
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    rendered = [m.value for m in at.markdown] + [c.value for c in at.caption] + [w.value for w in at.warning] \
-        + [i.value for i in at.info] + [getattr(h, "proto", None) and h.proto.body or "" for h in at.get("html")]
+    at = run_dashboard_page(page, wall)
+    rendered = screen_texts(at)
     if page in (None, "areas") and not wall:     # the names do reach the screen — as table cells, i.e. text
         cells = "\n".join(d.value.astype(str).to_csv() for d in at.dataframe)
         assert "<script>alert(1)</script>" in cells

@@ -25,6 +25,7 @@ import pandas as pd
 import pytest
 
 from antifraud import cli, exports
+from support import run_dashboard_page, screen_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 # Digits after a decimal point are a fraction (0.16666666666 in a rate), not a number someone owns.
@@ -309,23 +310,10 @@ def test_no_personal_data_in_parquet_export(loaded, tmp_path, capsys):
 @pytest.mark.parametrize("page", [None, "areas", "interception", "warnings", "types", "bureaus"])
 @pytest.mark.parametrize("wall", [False, True])
 def test_no_personal_data_on_screen(loaded, monkeypatch, page, wall):
-    from streamlit.testing.v1 import AppTest
     monkeypatch.setenv("ANTIFRAUD_DB", str(loaded[0]))
     import queries
     queries.use_database(None)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
-    at.query_params["week"] = "2026-W47"
-    if wall:
-        at.query_params["wall"] = "1"
-    at.run()
-    if page:
-        at.switch_page(f"pages/{page}.py")
-        at.query_params["week"] = "2026-W47"
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    shown = [m.value for m in at.markdown] + [c.value for c in at.caption] + [w.value for w in at.warning] \
-        + [i.value for i in at.info]
-    shown += [d.value.astype(str).to_csv() for d in at.dataframe]
-    shown += [h.proto.body for h in at.get("html")]          # the wall's room-readable tables
+    at = run_dashboard_page(page, wall)
+    shown = screen_texts(at) + [d.value.astype(str).to_csv() for d in at.dataframe]
     assert leaks("\n".join(shown)) == []
     queries.use_database(None)
