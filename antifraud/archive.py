@@ -133,6 +133,8 @@ def revisions(period: Period, filters: Filters = Filters(), current: dict | None
     current = current if current is not None else current_values(period, filters)
     rows = []
     for m in metrics.CATALOGUE:
+        if m.name not in current:       # a page that does not compute a metric compares the rest
+            continue
         was = (base.get("kpis", {}).get(m.name) or {}).get("value")
         now = current.get(m.name)
         if _differs(was, now):

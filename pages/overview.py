@@ -2,7 +2,7 @@
 import streamlit as st
 
 import queries
-from antifraud import charts, config, headlines, measures, metrics, ui
+from antifraud import archive, charts, config, headlines, measures, metrics, ui
 from antifraud.views import common, overview
 
 ctx = ui.frame("本周态势")
@@ -12,12 +12,18 @@ kpis = measures.kpis(measures.window_totals(period, ctx.filters, medians=False),
 shift = overview.type_shift(queries.run("type_totals", **ctx.params()),
                             queries.run("type_totals", **ctx.params(period.prev())))
 
+if not ctx.wall:
+    # late reports change issued figures: say so instead of silently rewriting history
+    shown = {name: row for name, row in kpis.items() if name != "median_sign_minutes"}  # not computed here
+    for line in archive.revision_sentences(archive.period_revisions(period, ctx.filters, shown)):
+        st.info(f"修订：{ui.plain(line, 200)}（会商材料发布后数据有更新）")
+
 for line in headlines.sentences(kpis, shift, ctx.kind, ctx.provisional):
     st.markdown(f"#### {ui.plain(line, 300)}" if ctx.wall else f"**{ui.plain(line, 300)}**")
 
 ui.kpi_tiles(kpis, overview.HEADLINE_TILES, ctx.kind)
 st.caption("箭头旁为环比；下方为同比与年初以来累计。只有显著变化（|z| ≥ 2，标“!”；≥ 3 标“‼”）才着色："
-           "红色表示朝不利方向变化，绿色表示朝有利方向变化，灰色表示变化不显著。金额无显著性检验。")
+           "红色表示朝不利方向变化，绿色表示朝有利方向变化，灰色表示变化不显著。损失金额按复合泊松方差检验，其他金额不做检验。")
 
 n = int(config.setting("overview.trend_weeks", 12))
 chosen = common.recent_periods(period, n)

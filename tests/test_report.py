@@ -318,3 +318,26 @@ def test_archive_scope_is_per_filter(own_db):
     report.issue(b, "md", b"x")
     assert archive.first_issued(W47, Filters()) is None
     assert archive.first_issued(W47, Filters(bureaus=("410711",)))["districts"] == ["牧野区"]
+
+
+def test_dashboard_shows_revisions_after_issue(fixture_db, tmp_path, monkeypatch, capsysbinary):
+    """Issue W47's briefing (5 cases), then a late report arrives: the 本周态势 page says so."""
+    import shutil
+    from streamlit.testing.v1 import AppTest
+    from antifraud import store, units
+    db = tmp_path / "rev.duckdb"
+    shutil.copy(fixture_db, db)
+    rc, _, _ = run_cli(capsysbinary, "--db", str(db), "--week", "2026-W47", "--format", "json",
+                       "--out", str(tmp_path / "issued.json"))
+    assert rc == 0
+    late = support.read_fixture("cases").head(1).copy()
+    late["case_id"], late["reported_at"] = "C12", pd.Timestamp("2026-11-20 09:00")
+    store.apply(db, [store.Batch("cases", late, "late.csv", "late-sha", 1)], units.load_units(), units.load_stations())
+    monkeypatch.setenv("ANTIFRAUD_DB", str(db))
+    at = AppTest.from_file(str(support.ROOT / "dashboard.py"), default_timeout=60)
+    at.query_params["week"] = "2026-W47"
+    at.run()
+    assert not at.exception
+    notes = [i.value for i in at.info if i.value.startswith("修订")]
+    assert any("2026-W47 发案数：发布时5起，现为6起" in n for n in notes), notes
+    assert not any("签收用时" in n for n in notes)          # the page does not compute it: no false revision
