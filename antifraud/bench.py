@@ -155,8 +155,8 @@ def _csv_rows(path: Path) -> int:
     import duckdb
     con = duckdb.connect()
     try:
-        return con.execute(f"SELECT count(*) FROM read_csv('{_q(path)}', header = true, all_varchar = true)"
-                           ).fetchone()[0]
+        return con.execute("SELECT count(*) FROM read_csv($p, header = true, all_varchar = true)",
+                           {"p": str(path)}).fetchone()[0]
     finally:
         con.close()
 
@@ -171,15 +171,14 @@ def duckdb_read_csv(files: list[str], scratch: Path) -> float:
     scratch.unlink(missing_ok=True)
     con = duckdb.connect(str(scratch))
     try:
-        header = con.execute(f"SELECT * FROM read_csv('{_q(files[0])}', header = true, all_varchar = true) "
-                             "LIMIT 0").description
+        header = con.execute("SELECT * FROM read_csv($p, header = true, all_varchar = true) LIMIT 0",
+                             {"p": str(files[0])}).description
         # ids look numeric but are text; let DuckDB type the rest (times, amounts)
-        types = ", ".join(f"'{c[0]}': 'VARCHAR'" for c in header
-                          if "编号" in c[0] or c[0].endswith("_id") or "分县局" in c[0] or "单位" in c[0])
-        listing = ", ".join(f"'{_q(f)}'" for f in files)
+        types = {c[0]: "VARCHAR" for c in header
+                 if "编号" in c[0] or c[0].endswith("_id") or "分县局" in c[0] or "单位" in c[0]}
         started = time.perf_counter()
-        con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv([{listing}], header = true, "
-                    f"types = {{{types}}})")
+        con.execute("CREATE TABLE t AS SELECT * FROM read_csv($p, header = true, types = $t)",
+                    {"p": [str(f) for f in files], "t": types})
         con.execute("CHECKPOINT")
         return time.perf_counter() - started
     finally:
@@ -345,12 +344,11 @@ def split_by_month(files: list[str], chunk_rows: int, folder: Path) -> list[str]
         return json.loads(done.read_text())
     con = duckdb.connect()
     try:
-        listing = ", ".join(f"'{_q(f)}'" for f in files)
-        rel = f"read_csv([{listing}], header = true, all_varchar = true)"
-        cols = [c[0] for c in con.execute(f"SELECT * FROM {rel} LIMIT 0").description]
-        when = next(c for c in cols if "时间" in c or "日期" in c)
-        month = f"strftime(CAST(\"{when}\" AS TIMESTAMP), '%Y-%m')"
-        con.execute(f"CREATE TABLE src AS SELECT *, {month} AS _month FROM {rel}")
+        con.register("src_csv", con.read_csv([str(f) for f in files], header=True, all_varchar=True))
+        cols = [c[0] for c in con.execute("SELECT * FROM src_csv LIMIT 0").description]
+        when = next(c for c in cols if "时间" in c or "日期" in c).replace('"', '""')
+        con.execute(f"CREATE TABLE src AS SELECT *, strftime(CAST(\"{when}\" AS TIMESTAMP), '%Y-%m') AS _month "
+                    "FROM src_csv")
         counts = con.execute("SELECT _month, count(*) FROM src GROUP BY 1 ORDER BY 1").fetchall()
         groups, current, size = [], [], 0
         for m, n in counts:
@@ -453,14 +451,14 @@ def slice_week(source: Path, target: Path, start: dt.date, end: dt.date) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     try:
-        rel = f"read_csv('{_q(source)}', header = true, all_varchar = true)"
-        cols = [c[0] for c in con.execute(f"SELECT * FROM {rel} LIMIT 0").description]
-        when = next(c for c in cols if "时间" in c or "日期" in c)
-        con.execute(f"COPY (SELECT * FROM {rel} WHERE CAST(\"{when}\" AS TIMESTAMP) >= $s "
+        con.register("src_csv", con.read_csv(str(source), header=True, all_varchar=True))
+        cols = [c[0] for c in con.execute("SELECT * FROM src_csv LIMIT 0").description]
+        when = next(c for c in cols if "时间" in c or "日期" in c).replace('"', '""')
+        con.execute(f"COPY (SELECT * FROM src_csv WHERE CAST(\"{when}\" AS TIMESTAMP) >= $s "
                     f"AND CAST(\"{when}\" AS TIMESTAMP) < $e) TO '{_q(target)}' (HEADER, FORCE_QUOTE *)",
                     {"s": start, "e": end})
-        return con.execute(f"SELECT count(*) FROM read_csv('{_q(target)}', header = true, all_varchar = true)"
-                           ).fetchone()[0]
+        return con.execute("SELECT count(*) FROM read_csv($p, header = true, all_varchar = true)",
+                           {"p": str(target)}).fetchone()[0]
     finally:
         con.close()
 
