@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 import queries
@@ -52,12 +53,34 @@ def total(frame: pd.DataFrame, start: dt.date, end: dt.date, filters: Filters = 
           medians: bool = True) -> pd.Series:
     """City (or filtered) total: additive measures summed, the median taken over all rows."""
     out = frame[[c for c in metrics.MEASURES if c in frame]].sum(numeric_only=True)
-    out["median_sign_minutes"] = float("nan")
-    if medians:
-        city = queries.run("sign_median_total", **_window(start, end, filters))
-        if len(city) and pd.notna(city.median_sign_minutes.iloc[0]):
-            out["median_sign_minutes"] = float(city.median_sign_minutes.iloc[0])
+    out["median_sign_minutes"] = sign_median(start, end, filters) if medians else float("nan")
     return out
+
+
+def sign_median(start: dt.date, end: dt.date, filters: Filters = Filters()) -> float:
+    """Exact median minutes from issue to sign over [start, end] (NaN without signed warnings).
+
+    Without sorting the window: the daily histogram of sign times (`sign_buckets`) says which
+    bucket(s) hold the middle rank(s) and their time range; only the raw rows in that range
+    are counted per second (`sign_seconds_between`), and the middle value(s) read off the
+    running count — two middle values averaged, as median() does. A year's median reads
+    ~1/8 of the year's rows instead of sorting all of them.
+    """
+    p = _window(start, end, filters)
+    hist = queries.run("sign_buckets", **p)
+    total = int(hist.warnings.sum()) if len(hist) else 0
+    if total == 0:
+        return float("nan")
+    ranks = ((total - 1) // 2, total // 2)          # 0-based middle rank(s)
+    upto = hist.warnings.cumsum()
+    below = upto - hist.warnings
+    held = hist[(upto > ranks[0]) & (below <= ranks[1])]
+    base = int(below[held.index[0]])
+    seconds = queries.run("sign_seconds_between", **p, lo=int(held.min_seconds.min()),
+                          hi=int(held.max_seconds.max()))
+    running = seconds.warnings.cumsum().to_numpy()
+    middle = [seconds.seconds.iat[int(np.searchsorted(running, k - base, side="right"))] for k in ranks]
+    return float(sum(middle)) / 2 / 60
 
 
 def windows(period: Period) -> dict[str, tuple[dt.date, dt.date]]:

@@ -50,6 +50,18 @@ WHERE day IN (SELECT day FROM touched_days)
 GROUP BY ALL
 ORDER BY 1;
 
+DELETE FROM warning_sign_daily WHERE day IN (SELECT day FROM touched_days);
+INSERT INTO warning_sign_daily
+SELECT CAST(issued_at AS DATE), bureau_id, fraud_type,
+       CAST(floor(2 * log2(greatest(date_diff('second', issued_at, signed_at), 1))) AS SMALLINT),
+       count(*), min(date_diff('second', issued_at, signed_at)), max(date_diff('second', issued_at, signed_at))
+FROM warnings
+WHERE CAST(issued_at AS DATE) IN (SELECT day FROM touched_days)
+  AND issued_at >= (SELECT min(day) FROM touched_days)
+  AND signed_at IS NOT NULL
+GROUP BY ALL
+ORDER BY 1;
+
 DELETE FROM area_weekly WHERE week_start IN (SELECT DISTINCT date_trunc('week', day) FROM touched_days);
 INSERT INTO area_weekly
 SELECT CAST(date_trunc('week', reported_at) AS DATE), bureau_id, station, township, fraud_type,

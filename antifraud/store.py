@@ -130,7 +130,7 @@ def _apply_batch(con, batch: Batch, now) -> None:
     con.execute("DROP TABLE _stage")
 
 
-ROLLUP_TABLES = ("case_daily", "warning_daily", "warning_bureau_daily", "area_weekly")
+ROLLUP_TABLES = ("case_daily", "warning_daily", "warning_bureau_daily", "warning_sign_daily", "area_weekly")
 # Any change to the rollup or schema SQL changes this, and the next import rebuilds every
 # rollup from the tables: a database built by an older version never mixes definitions.
 ROLLUP_VERSION = hashlib.sha256((SCHEMA + ROLLUPS).encode("utf-8")).hexdigest()[:16]

@@ -300,3 +300,47 @@ def test_sample_measures_equal_raw(sample_db):
                         measures.Filters(types=(top[1],))):
             assert_measures_match_raw(sample_db, period, filters)
             assert_queries_match_raw(sample_db, period, filters)
+
+
+@pytest.fixture(scope="module")
+def sign_db(fixture_db, tmp_path_factory) -> Path:
+    """The fixture plus warnings whose sign times straddle histogram buckets: ties, 0 s,
+    a sign time before the issue time, one never signed, and hours."""
+    db = tmp_path_factory.mktemp("sign") / "sign.duckdb"
+    shutil.copyfile(fixture_db, db)
+    template = read_fixture("warnings").iloc[[0]]
+    seconds = [0, -30, 1, 2, 3, 10, 10, 10, 100, 101, 1449, 1450, 3600, 7200, 86400, None]
+    rows = []
+    for i, s in enumerate(seconds):
+        row = template.copy()
+        row["warning_id"] = f"S{i}"
+        row["bureau_id"] = "410711" if i % 2 else "410702"
+        row["issued_at"] = pd.Timestamp("2026-11-18 08:00:00") + pd.Timedelta(hours=i)
+        row["signed_at"] = pd.NaT if s is None else row["issued_at"] + pd.Timedelta(seconds=s)
+        rows.append(row)
+    store.apply(db, [store.Batch("warnings", pd.concat(rows), "sign.csv", "sign-times", rows_read=len(rows))],
+                units.load_units(), units.load_stations())
+    return db
+
+
+@pytest.mark.parametrize("filters", FILTERS[:2] + [measures.Filters(bureaus=("410702",))],
+                         ids=lambda f: f"b{len(f.bureaus)}")
+@pytest.mark.parametrize("days", [(17, 18), (18, 18), (16, 22), (19, 19)])
+def test_sign_median_from_histogram_is_exact(sign_db, filters, days):
+    """measures.sign_median (histogram + one bucket's raw rows) equals the plain median of the
+    raw rows, for odd and even counts and middle values in different buckets."""
+    start, end = dt.date(2026, 11, days[0]), dt.date(2026, 11, days[1])
+    w = raw(sign_db, "warnings")
+    mask = (w.issued_at >= pd.Timestamp(start)) & (w.issued_at < pd.Timestamp(end + dt.timedelta(days=1)))
+    if filters.bureaus:
+        mask &= w.bureau_id.isin(filters.bureaus)
+    want = ((w[mask].signed_at - w[mask].issued_at).dt.total_seconds() / 60).median()
+    queries.use_database(sign_db)
+    try:
+        got = measures.sign_median(start, end, filters)
+    finally:
+        queries.use_database(None)
+    if pd.isna(want):
+        assert pd.isna(got)
+    else:
+        assert got == pytest.approx(want, abs=1e-12)
