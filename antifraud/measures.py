@@ -25,16 +25,38 @@ def _window(start: dt.date, end: dt.date, filters: Filters) -> dict:
     return {"start": start, "end": end + dt.timedelta(days=1), **filters.params()}
 
 
-def by_bureau(start: dt.date, end: dt.date, filters: Filters = Filters(), medians: bool = False) -> pd.DataFrame:
+# Which query returns which additive measures (population comes with the units).
+SOURCES = {
+    "case_measures": ("cases", "loss", "stopped", "frozen", "returned", "intercepted", "solved",
+                      "fast_stop_n", "fast_stop_den", "stop_cases", "loss_sq"),
+    "warning_measures": ("warnings", "dissuaded", "overdue", "victimized_after", "feedback_missing",
+                         "signed_missing", "avoided_loss"),
+    "strike_measures": ("arrests", "gangs", "dens", "cards_frozen"),
+}
+
+
+def sources_for(names) -> tuple[str, ...]:
+    """The measure queries that the metrics `names` read (None: every metric, every query)."""
+    if names is None:
+        return tuple(SOURCES)
+    needed = set()
+    for m in map(metrics.get, names):
+        needed |= {m.numerator, m.denominator, m.variance} - {None}
+    return tuple(q for q, cols in SOURCES.items() if needed & set(cols))
+
+
+def by_bureau(start: dt.date, end: dt.date, filters: Filters = Filters(), medians: bool = False,
+              sources: tuple[str, ...] = tuple(SOURCES)) -> pd.DataFrame:
     """Additive measures per bureau for [start, end] (inclusive), every bureau listed.
 
     The median sign/feedback minutes are not additive: they need the window's raw warnings,
     the one scan that grows with the window. Only callers that show them ask (`medians`).
+    `sources` limits the measure queries run to those a caller's metrics read (`sources_for`).
     """
     p = _window(start, end, filters)
     units = queries.run("units")[["bureau_id", "bureau_name", "district_name", "population"]]
     frame = units.set_index("bureau_id")
-    for name in ("case_measures", "warning_measures", "strike_measures"):
+    for name in sources:
         part = queries.run(name, **p).set_index("bureau_id")
         frame = frame.join(part, how="left")
     if medians:
@@ -89,12 +111,16 @@ def windows(period: Period) -> dict[str, tuple[dt.date, dt.date]]:
             "ytd": period.ytd(), "ytd_last_year": period.ytd_last_year()}
 
 
-def window_totals(period: Period, filters: Filters = Filters(), medians: bool = True) -> dict[str, pd.Series]:
+def window_totals(period: Period, filters: Filters = Filters(), medians: bool = True,
+                  shown: tuple[str, ...] | None = None) -> dict[str, pd.Series]:
     """Totals for the period and its comparison windows. `medians=False` skips the median
-    sign time (None in the KPIs) for pages that do not show it: it is the costly one."""
+    sign time (None in the KPIs) for pages that do not show it: it is the costly one.
+    `shown` (metric names) computes only what those metrics read; the others are None."""
+    medians = medians and (shown is None or "median_sign_minutes" in shown)
+    sources = sources_for(shown)
     out = {}
     for key, (start, end) in windows(period).items():
-        out[key] = total(by_bureau(start, end, filters), start, end, filters, medians)
+        out[key] = total(by_bureau(start, end, filters, sources=sources), start, end, filters, medians)
     return out
 
 

@@ -8,7 +8,7 @@ from antifraud.views import common, interception
 ctx = ui.frame("止付冻结")
 period = ctx.period
 
-kpis = measures.kpis(measures.window_totals(period, ctx.filters, medians=False), ctx.kind)
+kpis = measures.kpis(measures.window_totals(period, ctx.filters, shown=interception.TILES), ctx.kind)
 ui.kpi_tiles(kpis, interception.TILES, ctx.kind)
 
 by_bureau = measures.by_bureau(period.start, period.end, ctx.filters)

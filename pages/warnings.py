@@ -8,7 +8,7 @@ from antifraud.views import warnings as views
 ctx = ui.frame("预警劝阻")
 period = ctx.period
 
-totals = measures.window_totals(period, ctx.filters)
+totals = measures.window_totals(period, ctx.filters, shown=views.TILES)
 kpis = measures.kpis(totals, ctx.kind)
 ui.kpi_tiles(kpis, views.TILES, ctx.kind)
 

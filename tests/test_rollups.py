@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import queries
-from antifraud import config, measures, periods, store, units
+from antifraud import config, measures, metrics, periods, store, units
 
 from support import ROOT, read_fixture
 
@@ -344,3 +344,26 @@ def test_sign_median_from_histogram_is_exact(sign_db, filters, days):
         assert pd.isna(got)
     else:
         assert got == pytest.approx(want, abs=1e-12)
+
+
+def test_measure_sources_name_what_each_query_returns(fixture_db):
+    queries.use_database(fixture_db)
+    try:
+        for name, columns in measures.SOURCES.items():
+            got = queries.run(name, start=dt.date(2026, 11, 16), end=dt.date(2026, 11, 23), bureaus=[], types=[])
+            assert set(got.columns) - {"bureau_id"} == set(columns), name
+        # every additive measure has exactly one source, population aside
+        listed = [c for cols in measures.SOURCES.values() for c in cols]
+        assert sorted(listed) == sorted(set(metrics.MEASURES) - {"population"})
+        assert measures.sources_for(("warnings", "dissuasion_rate")) == ("warning_measures",)
+        assert measures.sources_for(("cases_per_10k", "arrests")) == ("case_measures", "strike_measures")
+        assert measures.sources_for(None) == tuple(measures.SOURCES)
+        # a page that shows a few metrics gets the same figures for them as the full computation
+        full = measures.kpis(measures.window_totals(W47))
+        shown = ("warnings", "overdue_rate", "median_sign_minutes")
+        part = measures.kpis(measures.window_totals(W47, shown=shown))
+        for name in shown:
+            assert part[name] == full[name]
+        assert part["cases"]["value"] is None and full["cases"]["value"] is not None
+    finally:
+        queries.use_database(None)
