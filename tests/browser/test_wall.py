@@ -186,6 +186,13 @@ def test_wall_opens_with_changes_then_rotates_keeping_filters(fast_wall, page):
     for expected in order[1:3]:
         wait_for_slide(page, expected, DWELL * 4)
         wait_idle(page)
+        # bound filters reach the URL when the new page's widgets register, a moment after
+        # the header is drawn: wait for them (a filter that is really lost never comes back)
+        try:
+            page.wait_for_function("() => location.search.includes('district=') && location.search.includes('wall=1')",
+                                   timeout=10_000)
+        except Exception:  # noqa: BLE001 - the assertion below says what the URL holds
+            pass
         q = query_of(page)
         assert q.get("district") == ["牧野区"] and q.get("week") == ["2026-W47"] and q.get("wall") == ["1"], q
         assert "牧野区" in page.inner_text('[data-testid="wallHeader"]')
