@@ -8,8 +8,8 @@ For each history length (`--years`, same `--scale`):
 3. serve every page in a child process with Streamlit's AppTest, record the queries one
    view runs (`queries.run_uncached`), then replay exactly that set, uncached:
    cold = new connection (`queries._readers` cleared) and warm = reader kept;
-4. compute each page's main results in plain pandas over raw rows in another child
-   (`antifraud.bench_pandas`), timed the same way;
+4. replay each page's recorded calls through their plain-pandas equivalents over the raw
+   rows in another child (`antifraud.bench_pandas`), timed the same way;
 then, on the longest history, load one more week into the full database and export
 Parquet. Results go to `<out>/bench.json`; a table goes to stdout.
 
@@ -259,6 +259,7 @@ def serve_worker(db: str, week: str, warm_runs: int, cold_runs: int) -> dict:
         out["pages"].append({
             "page": key, "title": title, "queries": len(calls), "distinct_queries": len({c[0] for c in calls}),
             "page_run_seconds": round(page_seconds, 3), "errors": errors,
+            "calls": [[name, _jsonable(params)] for name, params in calls],
             "cold_median_ms": statistics.median(cold) * 1000 if cold else None,
             "cold_p95_ms": quantile(cold, 0.95) * 1000 if cold else None,
             "warm_median_ms": statistics.median(warm) * 1000 if warm else None,
@@ -268,6 +269,17 @@ def serve_worker(db: str, week: str, warm_runs: int, cold_runs: int) -> dict:
         })
     out["vm_hwm_mb"] = _vm_hwm_mb()
     return out
+
+
+def _jsonable(params: dict) -> dict:
+    """A query's parameters as JSON: dates as ISO strings, list-likes as lists."""
+    def one(v):
+        if isinstance(v, (dt.date, dt.datetime)):
+            return v.isoformat()
+        if isinstance(v, (set, frozenset)):
+            return sorted(v)
+        return list(v) if isinstance(v, tuple) else v
+    return {k: one(v) for k, v in params.items()}
 
 
 def _vm_hwm_mb() -> float | None:
@@ -290,8 +302,11 @@ def serve(db: Path, week: str, warm_runs: int, cold_runs: int) -> dict:
     return out
 
 
-def pandas_baseline(db: Path, week: str, runs: int) -> dict:
-    res = run_measured([*_python(), "-m", "antifraud.bench_pandas", str(db), week, str(runs)])
+def pandas_baseline(db: Path, calls: dict[str, list], runs: int) -> dict:
+    """The pages' recorded calls ({page: [[name, params], ...]}) replayed in plain pandas."""
+    path = db.with_suffix(".calls.json")
+    path.write_text(json.dumps(calls, ensure_ascii=False), encoding="utf-8")
+    res = run_measured([*_python(), "-m", "antifraud.bench_pandas", str(db), str(path), str(runs)])
     if res["returncode"] != 0:
         raise RuntimeError(f"pandas worker failed: {res['stderr'][-1500:]}")
     out = json.loads(res["stdout"].strip().splitlines()[-1])
@@ -394,7 +409,7 @@ def bench_history(out: Path, scale: float, years: float, repeat: int, log, reuse
     # the worker's own high-water mark; the wrapper's figure can include pre-exec pages
     result["serve_peak_rss_mb"] = round(served.get("vm_hwm_mb") or served["peak_rss_mb"])
     log(f"[{tag}] pages measured ({len(served['pages'])}), serving peak {result['serve_peak_rss_mb']} MB")
-    baseline = pandas_baseline(db, week, max(3, min(repeat, 5)))
+    baseline = pandas_baseline(db, {p["page"]: p["calls"] for p in served["pages"]}, max(3, min(repeat, 5)))
     result["pandas_load_seconds"] = round(baseline["load_seconds"], 1)
     result["pandas_peak_rss_mb"] = round(baseline["peak_rss_mb"])
     result["pandas_frames_mb"] = round(baseline.get("frames_mb", 0))
@@ -406,6 +421,7 @@ def bench_history(out: Path, scale: float, years: float, repeat: int, log, reuse
         if pd_page:
             page["pandas_median_ms"] = pd_page["median_ms"]
             page["pandas_p95_ms"] = pd_page["p95_ms"]
+            page["pandas_per_query_median_ms"] = pd_page["per_query_median_ms"]
             page["ratio"] = round(pd_page["median_ms"] / page["warm_median_ms"], 1) if page["warm_median_ms"] else None
         pages.append(page)
     result["pages"] = pages

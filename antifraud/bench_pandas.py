@@ -1,213 +1,329 @@
-"""The plain-pandas baseline: each page's main results from raw rows, as an analyst would.
+"""The plain-pandas baseline: every query a page runs, recomputed from raw rows as an analyst would.
 
-Run as a child of `bench` (`python -m antifraud.bench_pandas DB WEEK RUNS`): it loads the
-raw tables into memory once (timed apart, memory noted), then for every page computes
-its main results with boolean masks and groupby on the raw rows, `RUNS` times, and
+Run as a child of `bench` (`python -m antifraud.bench_pandas DB CALLS RUNS`): it loads the
+raw tables into memory once (timed apart, memory noted), then for every page replays the
+query calls that page's view made (CALLS: a JSON file `{page: [[name, params], ...]}`,
+recorded by `bench serve`) through the pandas equivalent of each query, `RUNS` times, and
 prints one JSON line: load seconds, frame memory, median and p95 per page.
+
+`QUERIES` holds one function per `queries/<name>.sql`: it takes the frames and the query's
+own keyword parameters (`start`, `end` exclusive, `bureaus`, `types`, `unit`, `min_loss`,
+`lo`, `hi`; dates or ISO strings) and returns the query's columns. They read only the raw tables,
+never the rollups, and count what `antifraud/rollups.sql` counts (overdue with the limits
+and export time stored in `meta`).
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from antifraud import config, periods
-
-TREND_WEEKS = 12
+RAW = ("cases", "warnings", "strikes", "units", "stations", "meta", "imports")
+AMOUNTS = {"cases": ("loss_amount", "stopped_amount", "frozen_amount", "returned_amount"),
+           "warnings": ("avoided_loss",)}
+FAST_STOP = pd.Timedelta(minutes=30)
 
 
 def load(db: str) -> dict[str, pd.DataFrame]:
     con = duckdb.connect(db, read_only=True)
     try:
-        frames = {t: con.execute(f"SELECT * FROM {t}").df() for t in ("cases", "warnings", "strikes", "units")}
+        frames = {t: con.table(t).df() for t in RAW}
     finally:
         con.close()
-    for col in ("loss_amount", "stopped_amount", "frozen_amount", "returned_amount"):
-        frames["cases"][col] = frames["cases"][col].astype(float)
-    frames["warnings"]["avoided_loss"] = frames["warnings"]["avoided_loss"].astype(float)
+    for table, cols in AMOUNTS.items():
+        for col in cols:
+            frames[table][col] = frames[table][col].astype(float)
+    w = frames["warnings"]
+    w["victimized_after"] = w["victimized_after"].astype("boolean").fillna(False).astype(bool)
     frames["strikes"]["date"] = pd.to_datetime(frames["strikes"]["date"])
     return frames
 
 
-def _between(series: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
-    """[start, end] inclusive by day."""
-    return (series >= pd.Timestamp(start)) & (series < pd.Timestamp(end + dt.timedelta(days=1)))
+# ---------------------------------------------------------------- helpers
+
+def _window(frame: pd.DataFrame, col: str, start, end, bureaus=(), types=()) -> pd.DataFrame:
+    """Rows with `col` in [start, end), in the chosen bureaus and fraud types (empty: all)."""
+    t = frame[col]
+    sub = frame[(t >= pd.Timestamp(start)) & (t < pd.Timestamp(end))]
+    if bureaus:
+        sub = sub[sub.bureau_id.isin(bureaus)]
+    if types:
+        sub = sub[sub.fraud_type.isin(types)]
+    return sub
 
 
-def _limits() -> dict[str, float]:
-    limits = config.setting("warnings.limit_minutes", {}) or {}
-    return {"高": limits.get("高", 30), "中": limits.get("中", 120), "低": limits.get("低", 1440)}
+def _seconds(since: pd.Series, until: pd.Series) -> pd.Series:
+    """DuckDB's date_diff('second', since, until): whole seconds on each side (times carry fractions)."""
+    return (until.dt.floor("s") - since.dt.floor("s")).dt.total_seconds()
 
 
-def case_measures(c: pd.DataFrame, by=None):
-    fast = (c.stop_payment_at - c.last_transfer_at) <= pd.Timedelta(minutes=30)
-    both = c.stop_payment_at.notna() & c.last_transfer_at.notna()
-    frame = pd.DataFrame({"cases": 1, "loss": c.loss_amount, "stopped": c.stopped_amount,
-                          "frozen": c.frozen_amount, "returned": c.returned_amount,
-                          "solved": c.status == "已破案", "fast_stop_n": fast & both, "fast_stop_den": both})
-    if by is None:
-        return frame.sum()
-    return frame.groupby([c[k] for k in by]).sum()
+def _minutes(since: pd.Series, until: pd.Series) -> pd.Series:
+    return _seconds(since, until) / 60
 
 
-def warning_measures(w: pd.DataFrame, by=None):
-    limit = pd.to_timedelta(w.level.map(_limits()).fillna(1440), unit="min")
-    overdue = w.feedback_at.isna() | ((w.feedback_at - w.issued_at) > limit)
-    sign = (w.signed_at - w.issued_at).dt.total_seconds() / 60
-    frame = pd.DataFrame({"warnings": 1, "dissuaded": w.result == "劝阻成功", "overdue": overdue,
-                          "victimized_after": w.victimized_after.fillna(False).astype(bool),
-                          "avoided_loss": w.avoided_loss, "sign_minutes": sign})
-    if by is None:
-        out = frame.drop(columns="sign_minutes").sum()
-        out["median_sign_minutes"] = sign.median()
-        return out
-    grouped = frame.groupby([w[k] for k in by])
-    out = grouped[[c for c in frame.columns if c != "sign_minutes"]].sum()
-    out["median_sign_minutes"] = grouped["sign_minutes"].median()
-    return out
+def _trunc(times: pd.Series, unit: str) -> pd.Series:
+    """date_trunc('week' | 'month', time) as a day: the Monday, or the 1st."""
+    day = times.dt.normalize()
+    if unit == "week":
+        return day - pd.to_timedelta(day.dt.weekday, unit="D")
+    if unit == "month":
+        return day - pd.to_timedelta(day.dt.day - 1, unit="D")
+    raise ValueError(f"unit {unit!r}: only 'week' and 'month'")
 
 
-def windows(period: periods.Period) -> dict[str, tuple[dt.date, dt.date]]:
-    return {"now": (period.start, period.end), "prev": (period.prev().start, period.prev().end),
-            "last_year": (period.last_year().start, period.last_year().end),
-            "ytd": period.ytd(), "ytd_last_year": period.ytd_last_year()}
+def _meta(f) -> dict:
+    return dict(zip(f["meta"].key, f["meta"].value))
 
 
-def recent(period: periods.Period, n: int) -> list[periods.Period]:
-    out = [period]
-    while len(out) < n:
-        out.append(out[-1].prev())
-    return out[::-1]
+def _limits(f) -> dict:
+    """The overdue limits (minutes) the rollups were built with, as queries/overdue_limits.sql reads them."""
+    meta = _meta(f)
+    return {k: int(meta[f"limit_{k}"]) if meta.get(f"limit_{k}") is not None else None
+            for k in ("high", "mid", "low")}
 
 
-def weekly(frame: pd.DataFrame, time_col: str, weeks: list[periods.Period]) -> pd.Series:
-    """Row → meeting-week start for rows inside `weeks`, else NaT (the rows are masked first)."""
-    mask = _between(frame[time_col], weeks[0].start, weeks[-1].end)
-    sub = frame[mask]
-    return sub, sub[time_col].dt.to_period("W-SUN").dt.start_time
+def _limit_minutes(f, level: pd.Series) -> pd.Series:
+    lim = {k: float("nan") if v is None else v for k, v in _limits(f).items()}
+    return level.map({"高": lim["high"], "中": lim["mid"]}).fillna(lim["low"])
 
 
-# ---------------------------------------------------------------- one function per page
-
-def overview(f, period):
-    c, w, s = f["cases"], f["warnings"], f["strikes"]
-    out = {}
-    for key, (a, b) in windows(period).items():
-        out[key] = (case_measures(c[_between(c.reported_at, a, b)]),
-                    warning_measures(w[_between(w.issued_at, a, b)]),
-                    s[_between(s.date, a, b)][["arrests", "gangs", "dens", "cards_frozen"]].sum())
-    weeks = recent(period, TREND_WEEKS)
-    sub, wk = weekly(c, "reported_at", weeks)
-    out["trend"] = sub.groupby(wk)[["loss_amount"]].agg(["count", "sum"])
-    last = [p.last_year() for p in weeks]
-    sub, wk = weekly(c, "reported_at", last)
-    out["trend_last_year"] = sub.groupby(wk)[["loss_amount"]].agg(["count", "sum"])
-    now = c[_between(c.reported_at, period.start, period.end)]
-    out["large"] = now[now.loss_amount >= 1_000_000].sort_values("loss_amount", ascending=False)
-    prev = c[_between(c.reported_at, period.prev().start, period.prev().end)]
-    out["types"] = now.fraud_type.value_counts().to_frame("now").join(prev.fraud_type.value_counts(), how="outer")
-    return out
+def _overdue(f, w: pd.DataFrame) -> pd.Series:
+    """Feedback later than the level's limit, or none yet though the limit had passed by the export."""
+    limit = pd.to_timedelta(_limit_minutes(f, w.level), unit="min")
+    as_of = pd.Timestamp(_meta(f).get("data_as_of"))
+    late = (w.feedback_at - w.issued_at) > limit
+    waited = w.feedback_at.isna() & (w.issued_at + limit <= as_of)
+    return late | waited
 
 
-def areas(f, period):
-    c = f["cases"]
-    now = c[_between(c.reported_at, period.start, period.end)]
-    per_bureau = now.groupby("bureau_id").agg(cases=("case_id", "size"), loss=("loss_amount", "sum"))
-    per_bureau = per_bureau.join(f["units"].set_index("bureau_id")["population"], how="right")
-    per_bureau["per_10k"] = per_bureau.cases / per_bureau.population * 10000
-    weeks = recent(period, 8)
-    sub, wk = weekly(c, "reported_at", weeks)
-    places = sub.groupby(["bureau_id", "station", "township", wk]).size().unstack(fill_value=0)
-    return per_bureau, places, now.groupby(["bureau_id", "station", "township"]).size().nlargest(10)
+def _case_flags(c: pd.DataFrame) -> pd.DataFrame:
+    """Per case, what case_daily adds up."""
+    loss = c.loss_amount.fillna(0)
+    stopped, frozen = c.stopped_amount.fillna(0), c.frozen_amount.fillna(0)
+    return pd.DataFrame({
+        "cases": 1, "loss": loss, "stopped": stopped, "frozen": frozen,
+        "intercepted": stopped + frozen, "returned": c.returned_amount.fillna(0),
+        "solved": c.status == "已破案",
+        "fast_stop_n": (c.stop_payment_at - c.last_transfer_at) <= FAST_STOP,
+        "fast_stop_den": c.stop_payment_at.notna() & c.last_transfer_at.notna(),
+        "stop_cases": (stopped + frozen > 0) | c.stop_payment_at.notna(),
+        "loss_sq": loss ** 2,
+    }, index=c.index)
 
 
-def interception(f, period):
-    c = f["cases"]
-    now = c[_between(c.reported_at, period.start, period.end)]
-    per_bureau = case_measures(now, ["bureau_id"])
-    delay = (now.stop_payment_at - now.last_transfer_at).dt.total_seconds() / 60
-    bins = pd.cut(delay, [-np.inf, 10, 30, 60, 120, 24 * 60, np.inf])
-    distribution = bins.value_counts().sort_index()
-    per_bank = delay.groupby(now.payer_bank).agg(["median", "count"])
-    weeks = recent(period, TREND_WEEKS)
-    sub, wk = weekly(c, "reported_at", weeks)
-    trend = case_measures(sub.assign(week=wk), ["week"])
-    return per_bureau, distribution, per_bank, trend
+# ---------------------------------------------------------------- one function per query
+
+def units(f, **_):
+    cols = ["bureau_id", "bureau_name", "district_name", "population", "aliases", "kind", "lon", "lat"]
+    return f["units"][cols].sort_values("bureau_id", ignore_index=True)
 
 
-def warnings_page(f, period):
-    w = f["warnings"]
-    now = w[_between(w.issued_at, period.start, period.end)]
-    by_level = now.groupby(["level", "result"]).size().unstack(fill_value=0)
-    limit = pd.to_timedelta(now.level.map(_limits()).fillna(1440), unit="min")
-    overdue = now[now.feedback_at.isna() | ((now.feedback_at - now.issued_at) > limit)]
-    overdue_list = overdue[overdue.level == "高"].sort_values("issued_at")
-    per_bureau = warning_measures(now, ["bureau_id"])
-    by_source = now.groupby("source").size()
-    weeks = recent(period, TREND_WEEKS)
-    sub, wk = weekly(w, "issued_at", weeks)
-    trend = sub.groupby(wk).agg(warnings=("warning_id", "size"),
-                                dissuaded=("result", lambda r: (r == "劝阻成功").sum()))
-    return by_level, overdue_list, per_bureau, by_source, trend
+def stations(f, **_):
+    cols = ["station_id", "station_name", "bureau_id", "lon", "lat"]
+    return f["stations"][cols].sort_values("station_id", ignore_index=True)
 
 
-def types(f, period):
-    c = f["cases"]
-    mix = {}
-    for key, (a, b) in list(windows(period).items())[:3]:
-        part = c[_between(c.reported_at, a, b)]
-        mix[key] = part.groupby("fraud_type").agg(cases=("case_id", "size"), loss=("loss_amount", "sum"))
-    weeks = recent(period, TREND_WEEKS)
-    sub, wk = weekly(c, "reported_at", weeks)
-    trend = sub.groupby([wk, sub.fraud_type]).size().unstack(fill_value=0)
-    now = c[_between(c.reported_at, period.start, period.end)]
-    ages = now.groupby(["fraud_type", "victim_age_band"]).size().unstack(fill_value=0)
-    return mix, trend, ages
+def recent_imports(f, **_):
+    cols = ["imported_at", "user_name", "file_name", "kind", "rows_read", "rows_loaded", "rows_new",
+            "rows_updated", "rows_rejected", "note"]
+    return f["imports"].sort_values("imported_at", ascending=False)[cols].head(30).reset_index(drop=True)
 
 
-def bureaus(f, period):
-    c, w, s = f["cases"], f["warnings"], f["strikes"]
-    out = {}
-    spans = {"now": (period.start, period.end), "prev": (period.prev().start, period.prev().end),
-             "last_28": period.last_28(), "ytd": period.ytd()}
-    for key, (a, b) in spans.items():
-        cm = case_measures(c[_between(c.reported_at, a, b)], ["bureau_id"])
-        wm = warning_measures(w[_between(w.issued_at, a, b)], ["bureau_id"])
-        sm = s[_between(s.date, a, b)].groupby("bureau_id")[["arrests", "gangs", "dens", "cards_frozen"]].sum()
-        out[key] = f["units"].set_index("bureau_id").join(cm).join(wm).join(sm)
-    return out
+def data_status(f, **_):
+    reported, issued = f["cases"].reported_at, f["warnings"].issued_at
+    return pd.DataFrame({"data_as_of": [pd.Timestamp(_meta(f).get("data_as_of"))],
+                         "last_import_at": [f["imports"].imported_at.max()],
+                         "first_day": [reported.min().normalize()],
+                         "last_case_day": [reported.max().normalize()],
+                         "last_warning_day": [issued.max().normalize()]})
 
 
-PAGES = {"overview": overview, "areas": areas, "interception": interception,
-         "warnings": warnings_page, "types": types, "bureaus": bureaus}
+def fraud_types_present(f, **_):
+    n = pd.concat([f["cases"].fraud_type, f["warnings"].fraud_type]).value_counts()
+    return n.rename_axis("fraud_type").reset_index(name="n")
+
+
+def overdue_limits(f, **_):
+    return pd.DataFrame([_limits(f)])
+
+
+def case_measures(f, start, end, bureaus=(), types=(), **_):
+    c = _window(f["cases"], "reported_at", start, end, bureaus, types)
+    return _case_flags(c).groupby(c.bureau_id).sum().reset_index()
+
+
+def case_trend(f, start, end, unit, bureaus=(), types=(), **_):
+    c = _window(f["cases"], "reported_at", start, end, bureaus, types)
+    cols = ["cases", "loss", "stopped", "frozen", "returned", "fast_stop_n", "fast_stop_den"]
+    period = _trunc(c.reported_at, unit).rename("period_start")
+    return _case_flags(c)[cols].groupby(period).sum().reset_index()
+
+
+def fast_stop_trend_by_bureau(f, start, end, unit, bureaus=(), types=(), **_):
+    c = _window(f["cases"], "reported_at", start, end, bureaus, types)
+    period = _trunc(c.reported_at, unit).rename("period_start")
+    return _case_flags(c)[["fast_stop_n", "fast_stop_den"]].groupby([period, c.bureau_id]).sum().reset_index()
+
+
+def type_totals(f, start, end, bureaus=(), types=(), **_):
+    c = _window(f["cases"], "reported_at", start, end, bureaus, types)
+    out = c.groupby("fraud_type", dropna=False).agg(
+        cases=("case_id", "size"), loss=("loss_amount", "sum"), stopped=("stopped_amount", "sum"),
+        frozen=("frozen_amount", "sum"), returned=("returned_amount", "sum"))
+    return out.sort_values("cases", ascending=False).reset_index()
+
+
+def area_weekly_places(f, start, end, bureaus=(), types=(), **_):
+    """Weeks *starting* in [start, end): a week that starts before `end` may run past it."""
+    c = _window(f["cases"], "reported_at", start, pd.Timestamp(end) + pd.Timedelta(days=7), bureaus, types)
+    c = c.assign(week_start=_trunc(c.reported_at, "week"))
+    c = c[(c.week_start >= pd.Timestamp(start)) & (c.week_start < pd.Timestamp(end))]
+    out = c.groupby(["week_start", "bureau_id", "station", "township"], dropna=False).agg(
+        cases=("case_id", "size"), loss=("loss_amount", "sum"))
+    return out.reset_index()
+
+
+def large_cases(f, start, end, min_loss, bureaus=(), types=(), **_):
+    c = _window(f["cases"], "reported_at", start, end, bureaus, types)
+    c = c[c.loss_amount >= min_loss].merge(f["units"][["bureau_id", "bureau_name"]], on="bureau_id", how="left")
+    cols = ["case_id", "reported_at", "bureau_id", "bureau_name", "station", "fraud_type", "loss_amount",
+            "stopped_amount", "frozen_amount", "returned_amount", "status"]
+    return c.sort_values(["loss_amount", "reported_at"], ascending=[False, True])[cols].reset_index(drop=True)
+
+
+def stop_minutes(f, start, end, bureaus=(), types=(), **_):
+    c = _window(f["cases"], "reported_at", start, end, bureaus, types)
+    c = c[c.last_transfer_at.notna() & c.stop_payment_at.notna()]
+    return pd.DataFrame({"bureau_id": c.bureau_id, "fraud_type": c.fraud_type,
+                         "payer_bank": c.payer_bank.fillna("（未注明）"),
+                         "minutes": _minutes(c.last_transfer_at, c.stop_payment_at)}).reset_index(drop=True)
+
+
+def victim_profile(f, start, end, bureaus=(), types=(), **_):
+    c = _window(f["cases"], "reported_at", start, end, bureaus, types)
+    keys = [c.fraud_type.fillna("其他"), c.victim_age_band.fillna("未知"), c.victim_gender.fillna("未知")]
+    return c.groupby(keys).size().reset_index(name="cases")
+
+
+def strike_measures(f, start, end, bureaus=(), **_):
+    """Strikes carry no fraud type: a type filter does not apply."""
+    s = _window(f["strikes"], "date", start, end, bureaus)
+    return s.groupby("bureau_id")[["arrests", "gangs", "dens", "cards_frozen"]].sum(min_count=1).reset_index()
+
+
+def _warning_flags(f, w: pd.DataFrame) -> pd.DataFrame:
+    """Per warning, what warning_daily adds up."""
+    return pd.DataFrame({"warnings": 1, "dissuaded": w.result == "劝阻成功", "overdue": _overdue(f, w),
+                         "victimized_after": w.victimized_after, "feedback_missing": w.feedback_at.isna(),
+                         "signed_missing": w.signed_at.isna(), "avoided_loss": w.avoided_loss.fillna(0)},
+                        index=w.index)
+
+
+def warning_measures(f, start, end, bureaus=(), types=(), **_):
+    w = _window(f["warnings"], "issued_at", start, end, bureaus, types)
+    return _warning_flags(f, w).groupby(w.bureau_id).sum().reset_index()
+
+
+def warning_breakdown(f, start, end, bureaus=(), types=(), **_):
+    w = _window(f["warnings"], "issued_at", start, end, bureaus, types)
+    cols = ["warnings", "dissuaded", "overdue", "victimized_after", "feedback_missing"]
+    return _warning_flags(f, w)[cols].groupby([w.level, w.source, w.result], dropna=False).sum().reset_index()
+
+
+def overdue_warnings(f, start, end, bureaus=(), types=(), **_):
+    w = _window(f["warnings"], "issued_at", start, end, bureaus, types)
+    w = w[_overdue(f, w)]
+    w = w.assign(sign_minutes=_minutes(w.issued_at, w.signed_at),
+                 feedback_minutes=_minutes(w.issued_at, w.feedback_at),
+                 limit_minutes=_limit_minutes(f, w.level),
+                 rank=w.level.map({"高": 0, "中": 1}).fillna(2))
+    cols = ["warning_id", "bureau_id", "station", "level", "source", "fraud_type", "result", "issued_at",
+            "signed_at", "feedback_at", "sign_minutes", "feedback_minutes", "limit_minutes"]
+    return w.sort_values(["rank", "bureau_id", "issued_at"])[cols].reset_index(drop=True)
+
+
+def sign_median(f, start, end, bureaus=(), types=(), **_):
+    w = _window(f["warnings"], "issued_at", start, end, bureaus, types)
+    m = pd.DataFrame({"median_sign_minutes": _minutes(w.issued_at, w.signed_at),
+                      "median_feedback_minutes": _minutes(w.issued_at, w.feedback_at)})
+    city = pd.DataFrame({"bureau_id": [None], **{k: [v] for k, v in m.median().items()}})
+    return pd.concat([m.groupby(w.bureau_id).median().reset_index(), city], ignore_index=True)
+
+
+def sign_buckets(f, start, end, bureaus=(), types=(), **_):
+    """Signed warnings per half-octave of seconds, floor(2·log2(max(s, 1))), as warning_sign_daily."""
+    w = _window(f["warnings"], "issued_at", start, end, bureaus, types)
+    s = _seconds(w.issued_at, w.signed_at).dropna()
+    bucket = np.floor(2 * np.log2(s.clip(lower=1))).astype(int).rename("bucket")
+    return s.groupby(bucket).agg(warnings="size", min_seconds="min", max_seconds="max").reset_index()
+
+
+def sign_seconds_between(f, start, end, lo, hi, bureaus=(), types=(), **_):
+    w = _window(f["warnings"], "issued_at", start, end, bureaus, types)
+    s = _seconds(w.issued_at, w.signed_at)
+    n = s[s.between(lo, hi)].value_counts().sort_index()
+    return n.rename_axis("seconds").reset_index(name="warnings")
+
+
+QUERIES = {fn.__name__: fn for fn in (
+    units, stations, recent_imports, data_status, fraud_types_present, overdue_limits,
+    case_measures, case_trend, fast_stop_trend_by_bureau, type_totals, area_weekly_places, large_cases,
+    stop_minutes, victim_profile, strike_measures, warning_measures, warning_breakdown, overdue_warnings,
+    sign_median, sign_buckets, sign_seconds_between)}
+
+
+# ---------------------------------------------------------------- the child
+
+def run(frames: dict[str, pd.DataFrame], name: str, **params) -> pd.DataFrame:
+    """The pandas equivalent of `queries.run(name, **params)`; a query without one is an error."""
+    if name not in QUERIES:
+        raise KeyError(f"no pandas equivalent of query {name!r} (add one to antifraud/bench_pandas.py)")
+    return QUERIES[name](frames, **params)
 
 
 def frames_mb(frames: dict[str, pd.DataFrame]) -> float:
     return sum(f.memory_usage(deep=True).sum() for f in frames.values()) / 2**20
 
 
-def main(db: str, week: str, runs: int) -> dict:
-    period = periods.parse(week)
+def main(db: str, calls_path: str, runs: int) -> dict:
+    from antifraud.bench import quantile
+    pages = json.loads(Path(calls_path).read_text(encoding="utf-8"))
+    missing = sorted({name for calls in pages.values() for name, _ in calls} - set(QUERIES))
+    if missing:
+        raise KeyError(f"no pandas equivalent of queries {missing} (add them to antifraud/bench_pandas.py)")
     started = time.perf_counter()
     frames = load(db)
     out = {"load_seconds": time.perf_counter() - started, "frames_mb": frames_mb(frames), "pages": {}}
-    for key, fn in PAGES.items():
-        times = []
+    for page, calls in pages.items():
+        totals, per_query = [], {}
         for _ in range(runs):
-            t = time.perf_counter()
-            fn(frames, period)
-            times.append(time.perf_counter() - t)
-        ordered = sorted(times)
-        p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-        out["pages"][key] = {"median_ms": statistics.median(times) * 1000, "p95_ms": p95 * 1000}
+            total = 0.0
+            per = {}
+            for name, params in calls:
+                t = time.perf_counter()
+                run(frames, name, **params)
+                elapsed = time.perf_counter() - t
+                total += elapsed
+                per[name] = per.get(name, 0.0) + elapsed
+            totals.append(total)
+            for name, s in per.items():
+                per_query.setdefault(name, []).append(s)
+        out["pages"][page] = {
+            "queries": len(calls),
+            "median_ms": statistics.median(totals) * 1000 if totals else None,
+            "p95_ms": quantile(totals, 0.95) * 1000 if totals else None,
+            "per_query_median_ms": {n: round(statistics.median(v) * 1000, 2)
+                                    for n, v in sorted(per_query.items(), key=lambda kv: -statistics.median(kv[1]))}}
     return out
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 4:
+        raise SystemExit("usage: python -m antifraud.bench_pandas DB CALLS.json RUNS")
     print(json.dumps(main(sys.argv[1], sys.argv[2], int(sys.argv[3])), ensure_ascii=False))
