@@ -25,6 +25,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from antifraud import config
 
@@ -47,7 +49,7 @@ TIME_COLUMN = {"cases": "reported_at", "warnings": "issued_at", "strikes": "date
 class Batch:
     """One extract, already parsed and validated: rows ready for its table."""
     kind: str                      # cases | warnings | strikes
-    frame: pd.DataFrame            # canonical columns (schema names), personal data removed
+    frame: object                  # pandas or pyarrow: canonical columns (schema names), personal data removed
     file_name: str
     sha256: str
     rows_read: int
@@ -88,46 +90,69 @@ def _replace_reference(con, table: str, frame: pd.DataFrame, source: str, now) -
     con.unregister("_ref")
 
 
+def _columns_of(frame) -> list[str]:
+    names = getattr(frame, "column_names", None)          # a pyarrow table
+    return list(names if names is not None else frame.columns)
+
+
+def _in_time_order(frame, column: str) -> bool:
+    """Whether an Arrow batch's rows already come in time order, as extracts usually do:
+    then the table stays in time order (what the rollups' zone maps need) without a sort."""
+    if not isinstance(frame, pa.Table) or column not in frame.column_names:
+        return False
+    times = frame.column(column)
+    if times.null_count or not pa.types.is_temporal(times.type):
+        return False
+    return len(times) < 2 or pc.all(pc.less_equal(times.slice(0, len(times) - 1), times.slice(1))).as_py()
+
+
 def _apply_batch(con, batch: Batch, now) -> None:
+    """Upsert by key with one scan of the batch per step, all in SQL: rows whose data did
+    not change are left where they are, so a re-import rewrites nothing."""
     table, keys = batch.kind, KEYS[batch.kind]
     cols = table_columns(con, table)
-    frame = batch.frame.copy()
-    frame["source_file"] = batch.file_name
-    frame["ingested_at"] = now
-    for c in cols:
-        if c not in frame:
-            frame[c] = None
-    frame = frame[cols]
-    con.register("_new", frame)
+    given = set(_columns_of(batch.frame))
+    stamp = {"source_file": "$file", "ingested_at": "$now"}
+    select = ", ".join(f"{stamp[c]} AS {c}" if c in stamp else (f'"{c}"' if c in given else f"NULL AS {c}")
+                       for c in cols)
+    params = {"file": batch.file_name, "now": now}
+    con.register("_new", batch.frame)
     time_col = TIME_COLUMN[table]
-    if not con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]:
-        # first load of this table: nothing to compare with, so no staging copy (a third
-        # faster for a large first import)
-        con.execute(f"INSERT INTO {table} SELECT * FROM _new ORDER BY {time_col}")
+    try:
+        if not con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]:
+            # first load of this table: nothing to compare with, so no staging copy
+            order = "" if _in_time_order(batch.frame, time_col) else f" ORDER BY {time_col}"
+            con.execute(f"INSERT INTO {table} SELECT {select} FROM _new{order}", params)
+            con.execute(f"INSERT INTO touched_days SELECT DISTINCT CAST({time_col} AS DATE) FROM {table}")
+            batch.rows_new, batch.rows_updated = len(batch.frame), 0
+            return
+        # typed staging table so comparisons use the table's types, not the frame's
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM {table} LIMIT 0")
+        con.execute(f"INSERT INTO _stage SELECT {select} FROM _new", params)
+    finally:
         con.unregister("_new")
-        con.execute(f"INSERT INTO touched_days SELECT DISTINCT CAST({time_col} AS DATE) FROM {table}")
-        batch.rows_new, batch.rows_updated = len(frame), 0
-        return
-    # typed staging table so comparisons use the table's types, not pandas' guesses
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM {table} LIMIT 0")
-    con.execute(f"INSERT INTO _stage SELECT * FROM _new ORDER BY {TIME_COLUMN[table]}")
-    con.unregister("_new")
-    on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
-    data_cols = [c for c in cols if c not in ("source_file", "ingested_at")]
+    key_list = ", ".join(keys)
+    data_cols = [c for c in cols if c not in stamp]
     same = " AND ".join(f"t.{c} IS NOT DISTINCT FROM s.{c}" for c in data_cols)
-    existing, changed = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE NOT ({same})) "
-        f"FROM _stage s JOIN {table} t ON {on}").fetchone()
-    batch.rows_new = len(frame) - existing
+    # the stored rows this batch meets: their day (a changed row may move) and whether it changed
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _met AS SELECT {', '.join('s.' + k for k in keys)}, "
+                f"CAST(t.{time_col} AS DATE) AS day, NOT ({same}) AS changed "
+                f"FROM _stage s JOIN {table} t ON {' AND '.join(f't.{k} = s.{k}' for k in keys)}")
+    existing, changed = con.execute("SELECT count(*), count(*) FILTER (WHERE changed) FROM _met").fetchone()
+    batch.rows_new = len(batch.frame) - existing
     batch.rows_updated = changed
-    con.execute(
-        f"INSERT INTO touched_days SELECT DISTINCT CAST(t.{time_col} AS DATE) "
-        f"FROM {table} t JOIN _stage s ON {on}")
-    con.execute(f"INSERT INTO touched_days SELECT DISTINCT CAST({time_col} AS DATE) FROM _stage")
-    if existing:
-        con.execute(f"DELETE FROM {table} t USING _stage s WHERE {on}")
-    con.execute(f"INSERT INTO {table} SELECT * FROM _stage")
-    con.execute("DROP TABLE _stage")
+    on = " AND ".join(f"t.{k} = m.{k}" for k in keys)
+    con.execute("INSERT INTO touched_days SELECT DISTINCT day FROM _met WHERE changed")
+    if changed:
+        con.execute(f"DELETE FROM {table} t USING _met m WHERE m.changed AND {on}")
+    # new and changed rows go in, in time order; unchanged ones are already there
+    fresh = (f"SELECT * FROM _stage t ANTI JOIN (SELECT {key_list} FROM _met WHERE NOT changed) m ON {on}"
+             if existing > changed else "SELECT * FROM _stage")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _fresh AS {fresh}")
+    con.execute(f"INSERT INTO touched_days SELECT DISTINCT CAST({time_col} AS DATE) FROM _fresh")
+    con.execute(f"INSERT INTO {table} SELECT * FROM _fresh ORDER BY {time_col}")
+    for temp in ("_fresh", "_met", "_stage"):
+        con.execute(f"DROP TABLE {temp}")
 
 
 ROLLUP_TABLES = ("case_daily", "warning_daily", "warning_bureau_daily", "warning_sign_daily", "area_weekly")

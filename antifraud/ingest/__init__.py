@@ -82,6 +82,7 @@ def _prepare(path: Path, vocabulary, units, tick):
         if os.environ.get("ANTIFRAUD_DEBUG"):
             raise
         raise UsageError(f"{name}：无法解析（{type(exc).__name__}）") from None
+    raw.table = None             # every row the store needs is in `parsed` now
     tick(f"{name} 已校验")
     return sha, raw, layout, parsed
 

@@ -1,5 +1,5 @@
 """One extract's string table → typed rows for the store, rejected rows with a reason, and
-the labels nobody recognised. All of it in one DuckDB pass over the whole table.
+the labels nobody recognised. DuckDB does the work in SQL over the whole table at once.
 
 Only the columns the vocabulary maps are carried past this point, so personal columns
 (names, ID numbers, phones, card numbers, addresses, 简要案情) never reach the database,
@@ -29,7 +29,7 @@ FOOTER = r"^(制表|填报|审核|导出|打印|统计人|统计时间|备注|�
 
 @dataclass
 class Parsed:
-    frame: pd.DataFrame                  # one row per key, canonical columns
+    frame: pa.Table                      # one row per key, canonical columns in the schema's types
     rejects: pd.DataFrame                # row_number, reason, the file's kept columns
     rows_read: int                       # data rows (title, header, 合计 and blank rows excluded)
     rows_accepted: int                   # rows_read - rejected (duplicates included)
@@ -47,50 +47,72 @@ def parse(raw: Raw, layout: Layout, vocab: Vocab, units: pd.DataFrame) -> Parsed
     kind, columns = layout.kind, layout.columns
     labels = vocab.labels[kind]
     kept = sorted({0, *(i for i, _ in columns.values())} & set(range(len(raw.headers))))
-    table = pa.table({f"c{i}": V.fold_column(raw.table.column(f"c{i}")) for i in kept}
-                     | {"_row": raw.table.column("_row")})
     con = duckdb.connect()
     try:
         con.register("_vmap", vocab.value_table())
         con.register("_ftype", vocab.fraud_type_table())
         alias = units_mod.alias_map(units)
         con.register("_alias", pd.DataFrame({"key": list(alias), "bureau_id": list(alias.values())}))
-        table, looked_up = _lookups(con, table, kind, columns, labels)
-        con.register("raw", table)
+        source, looked_up = _source(con, raw.table, kind, columns, kept, labels)
         sql, params, unknown_cols = _query(kind, columns, kept, labels, raw, looked_up)
-        out = con.sql(sql, params=params).to_arrow_table()
-        return _split(con, out, table, kind, columns, raw, unknown_cols)
+        checked = con.sql(f"WITH src AS ({source.format(rows='raw r')}) {sql}", params=params).to_arrow_table()
+        con.register("checked", checked)
+        return _split(con, checked, source, kind, columns, raw, unknown_cols)
     finally:
         con.close()
 
 
-def _lookups(con, table: pa.Table, kind, columns, labels):
-    """Labels, bureaus, ages and free text repeat a lot: work each distinct value out once
-    (in SQL over the column's dictionary) and spread the answers back with one `take`."""
-    done = {}
-    for f, (i, _) in columns.items():
-        how = FIELD_KIND[kind][f].rstrip("!")
-        if how in LOOKUPS:
-            column = table.column(f"c{i}")
-            encoded = (column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
-                       ).combine_chunks()
-            con.register("d", pa.table({"raw": encoded.dictionary,
-                                        "i": pa.array(range(len(encoded.dictionary)), pa.int64())}))
-            join, value, label_sql, error = _lookup(how, labels[f])
-            answers = con.sql(f"SELECT {value} AS v, {label_sql} AS u, {error} AS e FROM d {join} ORDER BY d.i"
-                              ).to_arrow_table()
-            con.unregister("d")
-            for part in ("v", "u", "e"):
-                table = table.append_column(f"{part}_{f}", _recode(encoded.indices, answers.column(part)))
-            done[f] = (label_sql != "NULL", error != "NULL")
-    return table, done
+def _source(con, table: pa.Table, kind, columns, kept, labels):
+    """SQL (with a `{rows}` slot for the raw rows it reads) giving `_row` and every kept
+    column folded (full-width → half-width, trimmed, '-', '无', 'NULL'… made ''), plus
+    `v_`/`u_`/`e_` (value, unknown label, error) of each looked-up column.
+
+    Labels, bureaus, ages and free text repeat a lot: each distinct value is folded and
+    worked out once, and the answers are joined back on the raw value. Other columns are
+    folded in SQL when they are plain ASCII (the common case), else in Arrow first."""
+    at = {i: f for f, (i, _) in columns.items() if FIELD_KIND[kind][f].rstrip("!") in LOOKUPS}
+    arrays, select, joins, done = {"_row": table.column("_row")}, ["r._row"], [], {}
+    for i in kept:
+        column = table.column(f"c{i}")
+        if i in at:
+            f = at[i]
+            done[f] = _lookup_table(con, column, f, FIELD_KIND[kind][f].rstrip("!"), labels[f])
+            arrays[f"c{i}"] = column
+            joins.append(f"LEFT JOIN _lk_{f} ON _lk_{f}.k = r.c{i}")
+            select += [f"_lk_{f}.folded AS c{i}", f"_lk_{f}.v AS v_{f}", f"_lk_{f}.u AS u_{f}",
+                       f"_lk_{f}.e AS e_{f}"]
+        elif len(column) and pc.all(pc.string_is_ascii(column)).as_py() is not False:
+            arrays[f"c{i}"] = column
+            select.append(f"{V.blank_marks(V.trim(f'r.c{i}'))} AS c{i}")
+        else:
+            arrays[f"c{i}"] = V.fold_column(column)
+            select.append(f"r.c{i} AS c{i}")
+    con.register("raw", pa.table(arrays))
+    return f"SELECT {', '.join(select)} FROM {{rows}} {' '.join(joins)}", done
+
+
+def _lookup_table(con, column, f: str, how: str, label: str):
+    """Register `_lk_<f>`: raw value k → folded value, v, u, e; say which of u, e it can set."""
+    distinct = pc.unique(column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column)
+    if pa.types.is_dictionary(distinct.type):
+        distinct = distinct.cast(pa.string())
+    folded = V.fold_column(pa.chunked_array([distinct], pa.string())).combine_chunks()
+    if pa.types.is_dictionary(folded.type):
+        folded = folded.cast(pa.string())
+    con.register("d", pa.table({"k": distinct, "raw": folded}))
+    join, value, label_sql, error = _lookup(how, label)
+    answers = con.sql(f"SELECT d.k, d.raw AS folded, {value} AS v, {label_sql} AS u, {error} AS e "
+                      f"FROM d {join}").to_arrow_table()
+    con.unregister("d")
+    con.register(f"_lk_{f}", answers)
+    return label_sql != "NULL", error != "NULL"
 
 
 HIDDEN = "（含号码，已隐去）"
 
 
 def _lookup(how: str, label: str):
-    """(join, value, unknown label, error) for one distinct raw value `d.raw`."""
+    """(join, value, unknown label, error) for one distinct folded value `d.raw`."""
     raw, shown = "d.raw", f"coalesce({V.text('d.raw')}, '{HIDDEN}')"
     if how == "bureau":
         return ("LEFT JOIN _alias m ON m.key = regexp_replace(d.raw, '\\s+', '', 'g')", "m.bureau_id", "NULL",
@@ -123,7 +145,8 @@ def _query(kind, columns, kept, labels, raw, looked_up):
     required = [c[f] for f, how in FIELD_KIND[kind].items() if how.endswith("!") and f in c]
     skip = " OR ".join(
         [_all_blank(required)]
-        + [f"(left({col}, 1) IN ('合', '总', '小') AND regexp_matches({col}, '{SKIP_FIRST_CELL}'))"
+        + [f"((prefix({col}, '合') OR prefix({col}, '总') OR prefix({col}, '小')) "
+           f"AND regexp_matches({col}, '{SKIP_FIRST_CELL}'))"
            for col in dict.fromkeys(first)]
         + [f"({_all_blank([r for r in required if r != 'c0'])} AND regexp_matches(c0, '{FOOTER}'))"])
     params = {}
@@ -165,12 +188,11 @@ def _query(kind, columns, kept, labels, raw, looked_up):
             if has_error or required:
                 errors.append(f"CASE {missing}ELSE e_{f} END")
     reason = f"coalesce({', '.join(errors)})" if errors else "NULL"
-    # looked-up columns stay out of the result: _split takes them from `raw` by row number
-    final = "".join(f", {_final(kind, f)}" for f in FIELD_KIND[kind]
-                    if f in columns and f not in looked_up)
-    sql = (f"WITH kept AS (SELECT * FROM raw WHERE NOT ({skip})), "
+    final = "".join(f", {_final(kind, f)}" for f in FIELD_KIND[kind] if f in columns)
+    labels_out = "".join(f", u_{f}" for f in unknown)
+    sql = (f", kept AS (SELECT * FROM src WHERE NOT ({skip})), "
            f"typed AS (SELECT *{''.join(', ' + t for t in typed)} FROM kept) "
-           f"SELECT _row{final}, {reason} AS reason FROM typed")
+           f"SELECT _row{final}{labels_out}, {reason} AS reason FROM typed")
     return sql, params, unknown
 
 
@@ -183,11 +205,10 @@ def _nfkc(text) -> str:
 
 
 def _final(kind: str, f: str) -> str:
+    """The value in the type of its column in schema.sql."""
     how = FIELD_KIND[kind][f].rstrip("!")
     if how == "amount":
-        # DOUBLE, not DECIMAL: the store casts to DECIMAL(18,2) itself, and pandas' view of
-        # Arrow decimals is slow and width-guessing; cents below 10^10 yuan survive a double
-        return f"CAST(round(v_{f}, 2) AS DOUBLE) AS {f}"
+        return f"TRY_CAST(v_{f} AS DECIMAL(18,2)) AS {f}"   # a rejected row may not fit
     if how == "count":
         return f"TRY_CAST(v_{f} AS INTEGER) AS {f}"
     if how == "date":
@@ -195,59 +216,45 @@ def _final(kind: str, f: str) -> str:
     return f"v_{f} AS {f}"
 
 
-def _split(con, out: pa.Table, table: pa.Table, kind, columns, raw, unknown_cols) -> Parsed:
-    ok = pc.is_null(out.column("reason"))
-    clean = out.filter(ok)
-    # bring the looked-up columns (dictionary arrays: a take moves indices only) alongside
-    at = pc.subtract(clean.column("_row"), raw.header_row + 1)
-    for name in table.column_names:
-        if name[:2] in ("v_", "u_"):
-            clean = clean.append_column(name[2:] if name[0] == "v" else name, pc.take(table.column(name), at))
+def _split(con, checked: pa.Table, source: str, kind, columns, raw, unknown_cols) -> Parsed:
+    ok = pc.is_null(checked.column("reason"))
+    failed = checked.num_rows - pc.sum(ok).as_py() if checked.num_rows else 0
+    clean = checked.filter(ok) if failed else checked
     keys = [ID_FIELD[kind]] if ID_FIELD[kind] else ["bureau_id", "date"]
     present = [f for f in FIELD_KIND[kind] if f in columns]
-    unique = clean.select(keys).group_by(keys).aggregate([]).num_rows if len(keys) > 1 else \
-        pc.count_distinct(clean.column(keys[0])).as_py()
-    accepted = clean
-    if unique < clean.num_rows:
-        con.register("acc", clean.select(["_row", *present]))
-        accepted = con.sql(f"SELECT * FROM acc QUALIFY row_number() OVER "
-                           f"(PARTITION BY {', '.join(keys)} ORDER BY _row DESC) = 1").to_arrow_table()
-        con.unregister("acc")
-    # Arrow-backed pandas: no copy on the way out, and DuckDB scans it back without one
-    # label columns arrive as categoricals (their dictionary), the rest as Arrow-backed columns
-    frame = accepted.select(present).to_pandas(
-        types_mapper=lambda t: None if pa.types.is_dictionary(t) else pd.ArrowDtype(t))
+    con.register("clean", clean)
+    unique = con.execute(f"SELECT count(*) FROM (SELECT {', '.join(keys)} FROM clean GROUP BY ALL)").fetchall()[0][0]
+    frame = clean.select(present)
+    if unique < clean.num_rows:      # a key seen twice: the later row wins
+        frame = con.sql(f"SELECT {', '.join(present)} FROM clean QUALIFY row_number() OVER "
+                        f"(PARTITION BY {', '.join(keys)} ORDER BY _row DESC) = 1 ORDER BY _row").to_arrow_table()
     unknown = {}
     for f, label in unknown_cols.items():
-        counts = pc.value_counts(pc.cast(clean.column(f"u_{f}"), pa.string()).drop_null()).to_pylist()
+        counts = pc.value_counts(clean.column(f"u_{f}").drop_null()).to_pylist()
         if counts:
             counts.sort(key=lambda c: (-c["counts"], c["values"]))
             unknown[label] = {str(c["values"]): int(c["counts"]) for c in counts}
-    failed = out.filter(pc.invert(ok)).select(["_row", "reason"])
-    return Parsed(frame, _reject_rows(con, failed, table, kind, columns, raw), out.num_rows,
-                  out.num_rows - failed.num_rows, clean.num_rows - len(frame), unknown)
+    rejects = _reject_rows(con, source, kind, columns, raw) if failed else _no_rejects(columns, raw)
+    return Parsed(frame, rejects, checked.num_rows, clean.num_rows, clean.num_rows - frame.num_rows, unknown)
 
 
-def _recode(indices: pa.Array, answers) -> pa.DictionaryArray:
-    """Per-row answers as a dictionary array with unique, non-null values (many spellings
-    share one answer; a null answer becomes a null row), moving only the indices."""
-    unique = pc.dictionary_encode(answers.combine_chunks() if isinstance(answers, pa.ChunkedArray)
-                                  else answers)
-    return pa.DictionaryArray.from_arrays(pc.take(unique.indices, indices), unique.dictionary)
+def _report_headers(columns, raw) -> list[str]:
+    return ["row_number", "reason"] + [str(raw.headers[i]).strip() for i, _ in sorted(columns.values())]
 
 
-def _reject_rows(con, failed: pa.Table, table: pa.Table, kind, columns, raw) -> pd.DataFrame:
+def _no_rejects(columns, raw) -> pd.DataFrame:
+    return pd.DataFrame(columns=_report_headers(columns, raw))
+
+
+def _reject_rows(con, source: str, kind, columns, raw) -> pd.DataFrame:
     """row_number, reason, then the file's kept columns under its own headers, in file order;
     every cell but the id blanked when it carries a personal number."""
     shown = sorted((i, f) for f, (i, _) in columns.items())
-    first = raw.header_row + 1
-    cells = table.select([f"c{i}" for i, _ in shown]).take(pc.subtract(failed.column("_row"), first))
-    con.register("rj", cells.append_column("row_number", failed.column("_row"))
-                 .append_column("reason", failed.column("reason")))
     report = ", ".join((f"c{i}" if f == ID_FIELD[kind] else f"coalesce({V.text(f'c{i}')}, '')") + f" AS col{i}"
                        for i, f in shown)
-    rejects = con.sql(f"SELECT row_number, reason{', ' + report if report else ''} FROM rj "
-                      f"ORDER BY row_number").df()
-    con.unregister("rj")
-    rejects.columns = ["row_number", "reason"] + [str(raw.headers[i]).strip() for i, _ in shown]
+    rows = "(SELECT r.* FROM raw r SEMI JOIN checked f ON f._row = r._row AND f.reason IS NOT NULL) r"
+    rejects = con.sql(f"WITH src AS ({source.format(rows=rows)}) "
+                      f"SELECT f._row AS row_number, f.reason{', ' + report if report else ''} "
+                      f"FROM checked f JOIN src USING (_row) ORDER BY row_number").df()
+    rejects.columns = _report_headers(columns, raw)
     return rejects
