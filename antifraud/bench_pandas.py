@@ -167,6 +167,20 @@ def case_measures(f, start, end, bureaus=(), types=(), **_):
     return _case_flags(c).groupby(c.bureau_id).sum().reset_index()
 
 
+def _per_window(single):
+    """A query over several windows ($starts/$ends): the one-window result for each, numbered
+    from 1 in `window_no` (the analyst's loop over this week, last week, last year, YTDs)."""
+    def run(f, starts, ends, **params):
+        parts = [single(f, s, e, **params).assign(window_no=i) for i, (s, e) in enumerate(zip(starts, ends), 1)]
+        out = pd.concat(parts, ignore_index=True)
+        return out[["window_no", *[c for c in out.columns if c != "window_no"]]]
+    run.__name__ = single.__name__
+    return run
+
+
+case_measures = _per_window(case_measures)
+
+
 def case_trend(f, start, end, unit, bureaus=(), types=(), **_):
     c = _window(f["cases"], "reported_at", start, end, bureaus, types)
     cols = ["cases", "loss", "stopped", "frozen", "returned", "fast_stop_n", "fast_stop_den"]
@@ -226,6 +240,9 @@ def strike_measures(f, start, end, bureaus=(), **_):
     return s.groupby("bureau_id")[["arrests", "gangs", "dens", "cards_frozen"]].sum(min_count=1).reset_index()
 
 
+strike_measures = _per_window(strike_measures)
+
+
 def _warning_flags(f, w: pd.DataFrame) -> pd.DataFrame:
     """Per warning, what warning_daily adds up."""
     return pd.DataFrame({"warnings": 1, "dissuaded": w.result == "劝阻成功", "overdue": _overdue(f, w),
@@ -237,6 +254,9 @@ def _warning_flags(f, w: pd.DataFrame) -> pd.DataFrame:
 def warning_measures(f, start, end, bureaus=(), types=(), **_):
     w = _window(f["warnings"], "issued_at", start, end, bureaus, types, WARNING_FLAGS)
     return _warning_flags(f, w).groupby(w.bureau_id).sum().reset_index()
+
+
+warning_measures = _per_window(warning_measures)
 
 
 def warning_breakdown(f, start, end, bureaus=(), types=(), **_):

@@ -53,22 +53,35 @@ def by_bureau(start: dt.date, end: dt.date, filters: Filters = Filters(), median
     the one scan that grows with the window. Only callers that show them ask (`medians`).
     `sources` limits the measure queries run to those a caller's metrics read (`sources_for`).
     """
-    p = _window(start, end, filters)
-    units = queries.run("units")[["bureau_id", "bureau_name", "district_name", "population"]]
-    frame = units.set_index("bureau_id")
-    for name in sources:
-        part = queries.run(name, **p).set_index("bureau_id")
-        frame = frame.join(part, how="left")
+    frame = by_bureau_windows([(start, end)], filters, sources)[0]
     if medians:
-        sign = queries.run("sign_median", **p)
+        sign = queries.run("sign_median", **_window(start, end, filters))
         frame = frame.join(sign[sign.bureau_id.notna()].set_index("bureau_id"), how="left")
-    for col in metrics.MEASURES:
-        if col in frame and col != "population":
-            frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype(float)
-    frame["population"] = pd.to_numeric(frame["population"], errors="coerce").astype(float)
-    if filters.bureaus:
-        frame = frame[frame.index.isin(filters.bureaus)]
     return frame
+
+
+def by_bureau_windows(spans: list[tuple[dt.date, dt.date]], filters: Filters = Filters(),
+                      sources: tuple[str, ...] = tuple(SOURCES)) -> list[pd.DataFrame]:
+    """`by_bureau` (without medians) for several windows [start, end] at once: each measure
+    query reads the rollup once for all of them (this week, last week, last year, YTDs)."""
+    p = {"starts": [s for s, _ in spans], "ends": [e + dt.timedelta(days=1) for _, e in spans],
+         **filters.params()}
+    units = queries.run("units")[["bureau_id", "bureau_name", "district_name", "population"]]
+    parts = [queries.run(name, **p) for name in sources]
+    frames = []
+    for number in range(1, len(spans) + 1):
+        frame = units.set_index("bureau_id")
+        for part in parts:
+            mine = part[part.window_no == number].drop(columns="window_no").set_index("bureau_id")
+            frame = frame.join(mine, how="left")
+        for col in metrics.MEASURES:
+            if col in frame and col != "population":
+                frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype(float)
+        frame["population"] = pd.to_numeric(frame["population"], errors="coerce").astype(float)
+        if filters.bureaus:
+            frame = frame[frame.index.isin(filters.bureaus)]
+        frames.append(frame)
+    return frames
 
 
 def total(frame: pd.DataFrame, start: dt.date, end: dt.date, filters: Filters = Filters(),
@@ -117,11 +130,10 @@ def window_totals(period: Period, filters: Filters = Filters(), medians: bool = 
     sign time (None in the KPIs) for pages that do not show it: it is the costly one.
     `shown` (metric names) computes only what those metrics read; the others are None."""
     medians = medians and (shown is None or "median_sign_minutes" in shown)
-    sources = sources_for(shown)
-    out = {}
-    for key, (start, end) in windows(period).items():
-        out[key] = total(by_bureau(start, end, filters, sources=sources), start, end, filters, medians)
-    return out
+    spans = windows(period)
+    frames = by_bureau_windows(list(spans.values()), filters, sources_for(shown))
+    return {key: total(frame, start, end, filters, medians)
+            for (key, (start, end)), frame in zip(spans.items(), frames)}
 
 
 def _z(metric: metrics.Metric, now: pd.Series, before: pd.Series) -> float | None:

@@ -458,7 +458,6 @@ def rank_window(start: dt.date, end: dt.date, filters: measures.Filters | None =
     """Ranking for [start, end] (inclusive); rank_change against `prev` when given."""
     cfg = cfg or load_config()
     f = city_filters(filters)
-    fetch = lambda s, e: measures.by_bureau(s, e, f)  # noqa: E731
     ly = last_year or (_year_back(start), _year_back(end))
     days = (end - start).days + 1
     ref_start = end - dt.timedelta(days=max(days, 7 * cfg.prior_weeks) - 1)
@@ -468,14 +467,13 @@ def rank_window(start: dt.date, end: dt.date, filters: measures.Filters | None =
         ref_start = min(first, start)
     ref = (ref_start, end)
     ref_days = (end - ref_start).days + 1
-    frames = dict(last_year=fetch(*ly),
-                  reference=fetch(*ref),
-                  reference_last_year=fetch(_year_back(ref[0]), _year_back(ref[1])),
-                  scale=days / ref_days, cfg=cfg)
+    spans = {"now": (start, end), "last_year": ly, "reference": ref,
+             "reference_last_year": (_year_back(ref[0]), _year_back(ref[1]))}
     if prev:
-        frames["prev"] = fetch(*prev)
-        frames["prev_last_year"] = fetch(_year_back(prev[0]), _year_back(prev[1]))
-    out = rank(fetch(start, end), **frames)
+        spans.update(prev=prev, prev_last_year=(_year_back(prev[0]), _year_back(prev[1])))
+    frames = dict(zip(spans, measures.by_bureau_windows(list(spans.values()), f)))   # one read per table
+    now = frames.pop("now")
+    out = rank(now, **frames, scale=days / ref_days, cfg=cfg)
     out["provisional"] = provisional
     out.attrs.update(start=start.isoformat(), end=end.isoformat(), provisional=provisional)
     return out

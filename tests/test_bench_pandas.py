@@ -45,6 +45,12 @@ COMPARED = sorted(set(bench_pandas.QUERIES) & set(queries.names()))
 
 def calls(name: str) -> list[tuple[str, dict]]:
     sql = queries.sql_text(name)
+    if "$starts" in sql:   # several windows at once: each window alone, then all plain ones together
+        one = [(label, {"bureaus": [], "types": [], **{k: v for k, v in p.items() if k not in ("start", "end")},
+                        "starts": [p["start"]], "ends": [p["end"]]}) for label, p in WINDOWS.items()]
+        plain = [p for p in WINDOWS.values() if set(p) == {"start", "end"}]
+        return one + [("all-windows", {"starts": [p["start"] for p in plain], "ends": [p["end"] for p in plain],
+                                       "bureaus": [], "types": []})]
     if "$start" not in sql:
         return [("all", {})]
     extras = next((v for k, v in EXTRAS.items() if k in sql), [{}])
@@ -209,7 +215,8 @@ def test_pages_recorded_calls_replay_in_pandas(fixture_db, frames, monkeypatch):
 
 def test_child_prints_one_json_line(fixture_db, tmp_path):
     week = {"start": "2026-11-16", "end": "2026-11-23", "bureaus": [], "types": []}
-    calls = {"overview": [["units", {}], ["case_measures", week], ["case_trend", {**week, "unit": "week"}]],
+    weeks = {"starts": ["2026-11-09", "2026-11-16"], "ends": ["2026-11-16", "2026-11-23"], "bureaus": [], "types": []}
+    calls = {"overview": [["units", {}], ["case_measures", weeks], ["case_trend", {**week, "unit": "week"}]],
              "warnings": [["overdue_warnings", week], ["sign_median", {**week, "bureaus": ["410702"]}]]}
     path = tmp_path / "calls.json"
     path.write_text(json.dumps(calls, ensure_ascii=False), encoding="utf-8")

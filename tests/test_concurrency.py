@@ -29,7 +29,7 @@ from antifraud import store, units
 import queries
 from support import ROOT, build_fixture_db, read_fixture
 
-W47 = {"start": "2026-11-16", "end": "2026-11-23", "bureaus": [], "types": []}
+W47 = {"starts": ["2026-11-16"], "ends": ["2026-11-23"], "bureaus": [], "types": []}
 STATE_A = (5, 1288000.0)      # C1..C5
 STATE_B = (4, 280000.0)       # C1..C4, C4 at 200,000
 SWAPS = 20                    # writer flips (B, A, B, …): even count ends on A
@@ -82,7 +82,7 @@ seen = Counter()
 print("ready", flush=True)
 while not Path(stop_file).exists() and time.monotonic() < deadline:
     try:
-        f = queries.run("case_measures", start="2026-11-16", end="2026-11-23", bureaus=[], types=[])
+        f = queries.run("case_measures", starts=["2026-11-16"], ends=["2026-11-23"], bureaus=[], types=[])
         seen[repr((int(f["cases"].sum()), float(f["loss"].sum())))] += 1
     except Exception as exc:
         seen["error " + type(exc).__name__ + ": " + str(exc)[:200]] += 1
@@ -328,7 +328,7 @@ def test_two_imports_from_one_process_take_turns_too(tmp_path):
     assert errors == []
     queries.use_database(db)
     try:
-        cases = int(queries.run("case_measures", start="2026-11-16", end="2026-11-17",
+        cases = int(queries.run("case_measures", starts=["2026-11-16"], ends=["2026-11-17"],
                                 bureaus=[], types=[])["cases"].sum())
     finally:
         queries.use_database(None)

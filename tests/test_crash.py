@@ -69,7 +69,7 @@ def a_batch() -> store.Batch:
 def w47(db: Path) -> tuple[int, float]:
     queries.use_database(db)
     try:
-        f = queries.run("case_measures", start="2026-11-16", end="2026-11-23", bureaus=[], types=[])
+        f = queries.run("case_measures", starts=["2026-11-16"], ends=["2026-11-23"], bureaus=[], types=[])
     finally:
         queries.use_database(None)
     return int(f["cases"].sum()), float(f["loss"].sum())

@@ -350,8 +350,8 @@ def test_measure_sources_name_what_each_query_returns(fixture_db):
     queries.use_database(fixture_db)
     try:
         for name, columns in measures.SOURCES.items():
-            got = queries.run(name, start=dt.date(2026, 11, 16), end=dt.date(2026, 11, 23), bureaus=[], types=[])
-            assert set(got.columns) - {"bureau_id"} == set(columns), name
+            got = queries.run(name, starts=[dt.date(2026, 11, 16)], ends=[dt.date(2026, 11, 23)], bureaus=[], types=[])
+            assert set(got.columns) - {"window_no", "bureau_id"} == set(columns), name
         # every additive measure has exactly one source, population aside
         listed = [c for cols in measures.SOURCES.values() for c in cols]
         assert sorted(listed) == sorted(set(metrics.MEASURES) - {"population"})

@@ -32,7 +32,8 @@ def _overdue(db):
     queries.use_database(db)
     try:
         p = {"start": DAY, "end": DAY + dt.timedelta(days=1), "bureaus": [], "types": []}
-        counted = int(queries.run("warning_measures", **p)["overdue"].sum())
+        counted = int(queries.run("warning_measures", starts=[p["start"]], ends=[p["end"]],
+                                   bureaus=[], types=[])["overdue"].sum())
         listed = sorted(queries.run("overdue_warnings", **p)["warning_id"])
         return counted, listed
     finally:
@@ -66,7 +67,7 @@ def test_rollups_of_an_older_definition_are_rebuilt(tmp_path, monkeypatch):
     _load(db, "warnings", [_warning("A", "2026-11-22 09:00", "高", "2026-11-22 09:10")])
     queries.use_database(db)
     try:
-        m = queries.run("case_measures", start=dt.date(2026, 11, 1), end=dt.date(2026, 12, 1),
+        m = queries.run("case_measures", starts=[dt.date(2026, 11, 1)], ends=[dt.date(2026, 12, 1)],
                         bureaus=[], types=[])
     finally:
         queries.use_database(None)
