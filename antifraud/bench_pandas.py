@@ -293,9 +293,6 @@ def sign_buckets(f, start, end, bureaus=(), types=(), **_):
     return s.groupby(bucket).agg(warnings="size", min_seconds="min", max_seconds="max").reset_index()
 
 
-sign_buckets = _per_window(sign_buckets)
-
-
 def sign_seconds_between(f, start, end, lo, hi, bureaus=(), types=(), **_):
     w = _window(f["warnings"], "issued_at", start, end, bureaus, types, ["signed_at"])
     s = _seconds(w.issued_at, w.signed_at)

@@ -93,39 +93,29 @@ def total(frame: pd.DataFrame, start: dt.date, end: dt.date, filters: Filters = 
 
 
 def sign_median(start: dt.date, end: dt.date, filters: Filters = Filters()) -> float:
-    """Exact median minutes from issue to sign over [start, end] (NaN without signed warnings)."""
-    return sign_medians([(start, end)], filters)[0]
+    """Exact median minutes from issue to sign over [start, end] (NaN without signed warnings).
 
-
-def sign_medians(spans: list[tuple[dt.date, dt.date]], filters: Filters = Filters()) -> list[float]:
-    """`sign_median` for several windows [start, end]; one histogram query serves them all.
-
-    Without sorting a window: the daily histogram of sign times (`sign_buckets`) says which
+    Without sorting the window: the daily histogram of sign times (`sign_buckets`) says which
     bucket(s) hold the middle rank(s) and their time range; only the raw rows in that range
     are counted per second (`sign_seconds_between`), and the middle value(s) read off the
     running count — two middle values averaged, as median() does. A year's median reads
     ~1/8 of the year's rows instead of sorting all of them.
     """
-    hist = queries.run("sign_buckets", starts=[s for s, _ in spans],
-                       ends=[e + dt.timedelta(days=1) for _, e in spans], **filters.params())
-    out = []
-    for number, (start, end) in enumerate(spans, 1):
-        h = hist[hist.window_no == number].reset_index(drop=True)
-        total = int(h.warnings.sum())
-        if total == 0:
-            out.append(float("nan"))
-            continue
-        ranks = ((total - 1) // 2, total // 2)          # 0-based middle rank(s)
-        upto = h.warnings.cumsum()
-        below = upto - h.warnings
-        held = h[(upto > ranks[0]) & (below <= ranks[1])]
-        base = int(below[held.index[0]])
-        seconds = queries.run("sign_seconds_between", **_window(start, end, filters),
-                              lo=int(held.min_seconds.min()), hi=int(held.max_seconds.max()))
-        running = seconds.warnings.cumsum().to_numpy()
-        middle = [seconds.seconds.iat[int(np.searchsorted(running, k - base, side="right"))] for k in ranks]
-        out.append(float(sum(middle)) / 2 / 60)
-    return out
+    p = _window(start, end, filters)
+    hist = queries.run("sign_buckets", **p)
+    total = int(hist.warnings.sum()) if len(hist) else 0
+    if total == 0:
+        return float("nan")
+    ranks = ((total - 1) // 2, total // 2)          # 0-based middle rank(s)
+    upto = hist.warnings.cumsum()
+    below = upto - hist.warnings
+    held = hist[(upto > ranks[0]) & (below <= ranks[1])]
+    base = int(below[held.index[0]])
+    seconds = queries.run("sign_seconds_between", **p, lo=int(held.min_seconds.min()),
+                          hi=int(held.max_seconds.max()))
+    running = seconds.warnings.cumsum().to_numpy()
+    middle = [seconds.seconds.iat[int(np.searchsorted(running, k - base, side="right"))] for k in ranks]
+    return float(sum(middle)) / 2 / 60
 
 
 def windows(period: Period) -> dict[str, tuple[dt.date, dt.date]]:
@@ -142,12 +132,8 @@ def window_totals(period: Period, filters: Filters = Filters(), medians: bool = 
     medians = medians and (shown is None or "median_sign_minutes" in shown)
     spans = windows(period)
     frames = by_bureau_windows(list(spans.values()), filters, sources_for(shown))
-    medians = sign_medians(list(spans.values()), filters) if medians else [float("nan")] * len(spans)
-    out = {}
-    for (key, (start, end)), frame, median in zip(spans.items(), frames, medians):
-        out[key] = total(frame, start, end, filters, medians=False)
-        out[key]["median_sign_minutes"] = median
-    return out
+    return {key: total(frame, start, end, filters, medians)
+            for (key, (start, end)), frame in zip(spans.items(), frames)}
 
 
 def _z(metric: metrics.Metric, now: pd.Series, before: pd.Series) -> float | None:
