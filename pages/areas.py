@@ -11,7 +11,8 @@ period = ctx.period
 # the map and the rate chart keep every bureau for context (chosen districts highlighted);
 # places and hot spots follow the district filter
 city = measures.Filters(types=ctx.filters.types)
-rates = areas.bureau_rates(measures.by_bureau(period.start, period.end, city), ctx.units)
+rates = areas.bureau_rates(measures.by_bureau(period.start, period.end, city,
+                                              sources=measures.sources_for(areas.RATES)), ctx.units)
 chosen = set(ctx.filters.bureaus)
 lookback = max(int(config.setting("hotspots.baseline_weeks", 4)), int(config.setting("hotspots.rising_weeks", 3)) + 4)
 start, end = areas.places_window(period, lookback)

@@ -11,7 +11,7 @@ period = ctx.period
 kpis = measures.kpis(measures.window_totals(period, ctx.filters, shown=interception.TILES), ctx.kind)
 ui.kpi_tiles(kpis, interception.TILES, ctx.kind)
 
-by_bureau = measures.by_bureau(period.start, period.end, ctx.filters)
+by_bureau = measures.by_bureau(period.start, period.end, ctx.filters, sources=measures.sources_for(interception.TABLE))
 table = interception.bureau_table(by_bureau, ctx.units)
 n = int(config.setting("overview.trend_weeks", 12))
 chosen = common.recent_periods(period, n)

@@ -10,9 +10,12 @@ from antifraud.periods import Period
 from antifraud.views.common import bureau_names, district_names
 
 
+RATES = ("cases", "cases_per_10k")      # what the map and the rate chart show
+
+
 def bureau_rates(by_bureau: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     """bureau_id, district_name, bureau_name, kind, lon, lat, cases, population, value (万人发案)."""
-    table = metrics.table(by_bureau, ["cases", "cases_per_10k"])
+    table = metrics.table(by_bureau, list(RATES))
     u = units.set_index("bureau_id")[["district_name", "bureau_name", "kind", "lon", "lat"]]
     out = u.join(table, how="inner").join(by_bureau[["population"]], how="left")
     out["cases"] = pd.to_numeric(out["cases"], errors="coerce").fillna(0).astype(int)

@@ -11,8 +11,11 @@ TILES = ("stopped", "frozen", "returned", "interception_rate", "recovery_rate", 
 FAST_MINUTES = 30          # the metric's definition (DATA.md): ≤ 30 minutes
 
 
+TABLE = ("cases", "loss", "stopped", "frozen", "returned", "interception_rate", "recovery_rate", "fast_stop_rate")
+
+
 def bureau_table(by_bureau: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
-    """Per bureau: amounts in 万元 and the three rates, best interception first."""
+    """Per bureau (metrics TABLE): amounts in 万元 and the three rates, best interception first."""
     rates = metrics.table(by_bureau, ["interception_rate", "recovery_rate", "fast_stop_rate"])
     names = district_names(units)
     out = pd.DataFrame({
