@@ -71,3 +71,12 @@ WHERE CAST(date_trunc('week', reported_at) AS DATE) IN (SELECT DISTINCT date_tru
   AND reported_at >= (SELECT min(date_trunc('week', day)) FROM touched_days)
 GROUP BY ALL
 ORDER BY 1;
+
+DELETE FROM fraud_type_counts;
+INSERT INTO fraud_type_counts
+SELECT fraud_type, sum(n) FROM (
+    SELECT fraud_type, sum(cases) AS n FROM case_daily GROUP BY ALL
+    UNION ALL
+    SELECT fraud_type, sum(warnings) FROM warning_bureau_daily GROUP BY ALL)
+WHERE fraud_type IS NOT NULL
+GROUP BY fraud_type;

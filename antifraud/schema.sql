@@ -70,3 +70,8 @@ CREATE TABLE IF NOT EXISTS warning_sign_daily (
 CREATE TABLE IF NOT EXISTS area_weekly (
     week_start DATE, bureau_id VARCHAR, station VARCHAR, township VARCHAR, fraud_type VARCHAR,
     cases BIGINT, loss DECIMAL(38,2));
+
+-- Fraud types that occur in cases or warnings, with how often: the filter's choices. Tiny,
+-- recomputed from the daily rollups at every import, so the pages read ~20 rows instead of
+-- the whole history.
+CREATE TABLE IF NOT EXISTS fraud_type_counts (fraud_type VARCHAR, n BIGINT);

@@ -121,6 +121,14 @@ def assert_rollups_match_raw(db: Path) -> None:
     assert_same_rollup(db, "warning_daily", wrow, WARNING_KEYS)
     assert_same_rollup(db, "warning_bureau_daily", wrow.drop(columns=["level", "result", "source"]), CASE_KEYS)
     assert_same_rollup(db, "area_weekly", crow[AREA_KEYS + ["cases", "loss"]], AREA_KEYS)
+    # the filter's choices: every type present in cases or warnings, with how often
+    both = pd.concat([cases.fraud_type, warnings.fraud_type]).dropna().value_counts()
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        kept = dict(con.execute("SELECT fraud_type, n FROM fraud_type_counts").fetchall())
+    finally:
+        con.close()
+    assert kept == {str(k): int(v) for k, v in both.items()}
 
 
 def raw_by_bureau(db: Path, start: dt.date, end: dt.date, filters: measures.Filters) -> pd.DataFrame:
