@@ -145,6 +145,10 @@ def _apply_batch(con, batch: Batch, now) -> None:
     con.execute("INSERT INTO touched_days SELECT DISTINCT day FROM _met WHERE changed")
     if changed:
         con.execute(f"DELETE FROM {table} t USING _met m WHERE m.changed AND {on}")
+    if not batch.rows_new and not changed:        # a re-import of what is stored: nothing to write
+        for temp in ("_met", "_stage"):
+            con.execute(f"DROP TABLE {temp}")
+        return
     # new and changed rows go in, in time order; unchanged ones are already there
     fresh = (f"SELECT * FROM _stage t ANTI JOIN (SELECT {key_list} FROM _met WHERE NOT changed) m ON {on}"
              if existing > changed else "SELECT * FROM _stage")
