@@ -149,13 +149,13 @@ def _apply_batch(con, batch: Batch, now) -> None:
         for temp in ("_met", "_stage"):
             con.execute(f"DROP TABLE {temp}")
         return
-    # new and changed rows go in, in time order; unchanged ones are already there
-    fresh = (f"SELECT * FROM _stage t ANTI JOIN (SELECT {key_list} FROM _met WHERE NOT changed) m ON {on}"
-             if existing > changed else "SELECT * FROM _stage")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _fresh AS {fresh}")
-    con.execute(f"INSERT INTO touched_days SELECT DISTINCT CAST({time_col} AS DATE) FROM _fresh")
-    con.execute(f"INSERT INTO {table} SELECT * FROM _fresh ORDER BY {time_col}")
-    for temp in ("_fresh", "_met", "_stage"):
+    # new and changed rows go in, in time order; unchanged ones are already there. Usually
+    # (history back-loads, a new week) no stored row is met unchanged: the staging table goes in whole.
+    fresh = (f"(SELECT * FROM _stage t ANTI JOIN (SELECT {key_list} FROM _met WHERE NOT changed) m ON {on})"
+             if existing > changed else "_stage")
+    con.execute(f"INSERT INTO touched_days SELECT DISTINCT CAST({time_col} AS DATE) FROM {fresh}")
+    con.execute(f"INSERT INTO {table} SELECT * FROM {fresh} ORDER BY {time_col}")
+    for temp in ("_met", "_stage"):
         con.execute(f"DROP TABLE {temp}")
 
 
