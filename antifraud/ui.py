@@ -196,6 +196,8 @@ def _ensure_database() -> bool:
     notice = st.empty()
     if is_default and not path.exists():
         notice.info("首次运行：正在用 sample_data/ 的模拟数据建立数据库，约需十秒，完成后自动显示。")
+    elif path.exists() and bootstrap.needs_rebuild(path):
+        notice.info("数据库由旧版本建立：正在重建汇总表（数据不变），完成后自动显示。")
     try:
         path = bootstrap.ensure_database(path, is_default)
     except Exception as exc:  # noqa: BLE001 - the room must see a sentence, not a traceback

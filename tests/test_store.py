@@ -1,6 +1,7 @@
 """The store's rollups: overdue at export time, rebuild on a new definition, loss variance."""
 import datetime as dt
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -74,3 +75,27 @@ def test_rollups_of_an_older_definition_are_rebuilt(tmp_path, monkeypatch):
     assert int(m["cases"].sum()) == 2
     # sum of squared losses for the compound-Poisson test of the loss total
     assert float(m["loss_sq"].sum()) == pytest.approx(1000.0 ** 2 + 3000.0 ** 2)
+
+
+def test_a_database_built_by_an_older_version_gets_its_rollups_rebuilt(tmp_path):
+    """An upgrade (other rollup definitions) must not leave the pages failing until the next
+    import: the first page run rebuilds the rollups through the store; the tables stay."""
+    from antifraud import bootstrap
+    from support import build_fixture_db
+    db = build_fixture_db(tmp_path / "old.duckdb")
+    con = duckdb.connect(str(db))
+    con.execute("DROP TABLE warning_sign_daily")                        # what an older version lacked
+    con.execute("UPDATE meta SET value = 'older' WHERE key = 'rollup_version'")
+    before = con.execute("SELECT count(*), sum(loss_amount) FROM cases").fetchone()
+    con.close()
+    assert bootstrap.needs_rebuild(db)
+    assert bootstrap.ensure_database(db, is_default=False) == db
+    assert not bootstrap.needs_rebuild(db)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT count(*), sum(loss_amount) FROM cases").fetchone() == before
+        assert con.execute("SELECT sum(warnings) FROM warning_sign_daily").fetchone()[0] == \
+            con.execute("SELECT count(signed_at) FROM warnings").fetchone()[0]
+    finally:
+        con.close()
+    assert bootstrap.upgrade_rollups(db) is False                        # current: nothing to do
