@@ -202,6 +202,9 @@ def type_totals(f, start, end, bureaus=(), types=(), **_):
     return out.sort_values("cases", ascending=False).reset_index()
 
 
+type_totals = _per_window(type_totals)
+
+
 def area_weekly_places(f, start, end, bureaus=(), types=(), **_):
     """Weeks *starting* in [start, end): a week that starts before `end` may run past it."""
     c = _window(f["cases"], "reported_at", start, pd.Timestamp(end) + pd.Timedelta(days=7), bureaus, types)

@@ -236,8 +236,8 @@ def warnings_table(bureaus: pd.DataFrame, overdue: pd.DataFrame) -> pd.DataFrame
 
 def type_totals(period: Period, filters: Filters) -> dict[str, pd.DataFrame]:
     """The 本周态势 page's `type_totals` for this period, the previous one and last year."""
-    return {key: queries.run("type_totals", **_params(p.start, p.end, filters))
-            for key, p in (("now", period), ("prev", period.prev()), ("last_year", period.last_year()))}
+    chosen = {"now": period, "prev": period.prev(), "last_year": period.last_year()}
+    return dict(zip(chosen, measures.type_totals([(p.start, p.end) for p in chosen.values()], filters)))
 
 
 def types_table(totals: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -84,6 +84,14 @@ def by_bureau_windows(spans: list[tuple[dt.date, dt.date]], filters: Filters = F
     return frames
 
 
+def type_totals(spans: list[tuple[dt.date, dt.date]], filters: Filters = Filters()) -> list[pd.DataFrame]:
+    """Cases and amounts per fraud type (most cases first) for each window [start, end]; one query."""
+    found = queries.run("type_totals", starts=[s for s, _ in spans],
+                        ends=[e + dt.timedelta(days=1) for _, e in spans], **filters.params())
+    return [found[found.window_no == number].drop(columns="window_no").reset_index(drop=True)
+            for number in range(1, len(spans) + 1)]
+
+
 def total(frame: pd.DataFrame, start: dt.date, end: dt.date, filters: Filters = Filters(),
           medians: bool = True) -> pd.Series:
     """City (or filtered) total: additive measures summed, the median taken over all rows."""

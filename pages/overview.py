@@ -9,8 +9,7 @@ ctx = ui.frame("本周态势")
 period = ctx.period
 
 kpis = measures.kpis(measures.window_totals(period, ctx.filters, medians=False), ctx.kind)
-shift = overview.type_shift(queries.run("type_totals", **ctx.params()),
-                            queries.run("type_totals", **ctx.params(period.prev())))
+shift = overview.type_shift(*measures.type_totals([(p.start, p.end) for p in (period, period.prev())], ctx.filters))
 
 if not ctx.wall:
     # late reports change issued figures: say so instead of silently rewriting history

@@ -2,7 +2,7 @@
 import streamlit as st
 
 import queries
-from antifraud import charts, config, ui, wall as wall_mode
+from antifraud import charts, config, measures, ui, wall as wall_mode
 from antifraud.periods import Period
 from antifraud.views import types as views
 
@@ -11,9 +11,9 @@ period = ctx.period
 
 b_start, b_end = views.baseline_window(period)
 baseline = Period("range", "last4", b_start, b_end)
-now = queries.run("type_totals", **ctx.params())
-mixed = views.mix(now, queries.run("type_totals", **ctx.params(baseline)),
-                  queries.run("type_totals", **ctx.params(period.last_year())), period.days)
+now, before, last_year = measures.type_totals([(p.start, p.end) for p in (period, baseline, period.last_year())],
+                                              ctx.filters)
+mixed = views.mix(now, before, last_year, period.days)
 order = mixed.fraud_type.tolist()
 
 profile = queries.run("victim_profile", **ctx.params())

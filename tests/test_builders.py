@@ -41,10 +41,7 @@ def test_meeting_headline_by_hand():
 
 def test_headlines_on_fixture_week(use_fixture_db):
     k = measures.kpis(measures.window_totals(W47))
-    import queries
-    shift = overview.type_shift(queries.run("type_totals", start=W47.start, end=W47.end_exclusive, bureaus=[], types=[]),
-                                queries.run("type_totals", start=W47.prev().start, end=W47.prev().end_exclusive,
-                                            bureaus=[], types=[]))
+    shift = overview.type_shift(*measures.type_totals([(W47.start, W47.end), (W47.prev().start, W47.prev().end)]))
     s = headlines.sentences(k, shift)
     # 5 vs 2 cases (+150%); loss 1,288,000 vs 36,000 (C6 30,000 + C7 6,000): +3477.8%;
     # the largest rise in loss is 虚假贷款 (C4 1,200,000 against C7 6,000).
