@@ -132,16 +132,28 @@ def windows(period: Period) -> dict[str, tuple[dt.date, dt.date]]:
             "ytd": period.ytd(), "ytd_last_year": period.ytd_last_year()}
 
 
+def window_frames(period: Period, filters: Filters = Filters(),
+                  shown: tuple[str, ...] | None = None) -> dict[str, pd.DataFrame]:
+    """Per-bureau measures of the period and its comparison windows (`windows`), read once
+    per measure query; `shown` (metric names) limits them to what those metrics read."""
+    spans = windows(period)
+    return dict(zip(spans, by_bureau_windows(list(spans.values()), filters, sources_for(shown))))
+
+
+def totals_of(frames: dict[str, pd.DataFrame], period: Period, filters: Filters = Filters(),
+              medians: bool = True) -> dict[str, pd.Series]:
+    """The totals of `window_frames` (with the median sign time of each window if `medians`)."""
+    spans = windows(period)
+    return {key: total(frame, *spans[key], filters, medians) for key, frame in frames.items()}
+
+
 def window_totals(period: Period, filters: Filters = Filters(), medians: bool = True,
                   shown: tuple[str, ...] | None = None) -> dict[str, pd.Series]:
     """Totals for the period and its comparison windows. `medians=False` skips the median
     sign time (None in the KPIs) for pages that do not show it: it is the costly one.
     `shown` (metric names) computes only what those metrics read; the others are None."""
     medians = medians and (shown is None or "median_sign_minutes" in shown)
-    spans = windows(period)
-    frames = by_bureau_windows(list(spans.values()), filters, sources_for(shown))
-    return {key: total(frame, start, end, filters, medians)
-            for (key, (start, end)), frame in zip(spans.items(), frames)}
+    return totals_of(window_frames(period, filters, shown), period, filters, medians)
 
 
 def _z(metric: metrics.Metric, now: pd.Series, before: pd.Series) -> float | None:

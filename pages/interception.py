@@ -8,10 +8,12 @@ from antifraud.views import common, interception
 ctx = ui.frame("止付冻结")
 period = ctx.period
 
-kpis = measures.kpis(measures.window_totals(period, ctx.filters, shown=interception.TILES), ctx.kind)
+# the tiles' windows and the bureau table's week come from one read of the case rollup
+frames = measures.window_frames(period, ctx.filters, shown=interception.TILES + interception.TABLE)
+kpis = measures.kpis(measures.totals_of(frames, period, ctx.filters, medians=False), ctx.kind)
 ui.kpi_tiles(kpis, interception.TILES, ctx.kind)
 
-by_bureau = measures.by_bureau(period.start, period.end, ctx.filters, sources=measures.sources_for(interception.TABLE))
+by_bureau = frames["now"]
 table = interception.bureau_table(by_bureau, ctx.units)
 n = int(config.setting("overview.trend_weeks", 12))
 chosen = common.recent_periods(period, n)

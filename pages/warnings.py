@@ -8,7 +8,9 @@ from antifraud.views import warnings as views
 ctx = ui.frame("预警劝阻")
 period = ctx.period
 
-totals = measures.window_totals(period, ctx.filters, shown=views.TILES)
+# the tiles' windows and the bureau table's week come from one read of the warning rollup
+frames = measures.window_frames(period, ctx.filters, shown=views.TILES)
+totals = measures.totals_of(frames, period, ctx.filters)
 kpis = measures.kpis(totals, ctx.kind)
 ui.kpi_tiles(kpis, views.TILES, ctx.kind)
 
@@ -57,8 +59,7 @@ with c:
                             f"各区县超期预警数（{period.label}）", "条", horizontal=True),
              ui.definition("overdue_rate"), key="overdue_bars")
 with d:
-    table = views.bureau_table(measures.by_bureau(period.start, period.end, ctx.filters),
-                               queries.run("sign_median", **ctx.params()), ctx.units)
+    table = views.bureau_table(frames["now"], queries.run("sign_median", **ctx.params()), ctx.units)
     ui.table(table, f"预警劝阻_分县局_{period.key}", title="各区县劝阻、超期、签收与反馈用时",
              caption="比率单位%。" + ui.definition("dissuasion_rate", "victimized_after_rate", "median_sign_minutes")
              + "；反馈用时(中位)：反馈时间 − 下发时间 的中位数。", height=420)
