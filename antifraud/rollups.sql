@@ -80,3 +80,11 @@ SELECT fraud_type, sum(n) FROM (
     SELECT fraud_type, sum(warnings) FROM warning_bureau_daily GROUP BY ALL)
 WHERE fraud_type IS NOT NULL
 GROUP BY fraud_type;
+
+-- after meta is written (store.refresh_rollups): the latest event, import and days covered
+DELETE FROM data_span;
+INSERT INTO data_span
+SELECT (SELECT CAST(value AS TIMESTAMP) FROM meta WHERE key = 'data_as_of'),
+       (SELECT max(imported_at) FROM imports),
+       (SELECT min(day) FROM case_daily), (SELECT max(day) FROM case_daily),
+       (SELECT max(day) FROM warning_bureau_daily);

@@ -75,3 +75,9 @@ CREATE TABLE IF NOT EXISTS area_weekly (
 -- recomputed from the daily rollups at every import, so the pages read ~20 rows instead of
 -- the whole history.
 CREATE TABLE IF NOT EXISTS fraud_type_counts (fraud_type VARCHAR, n BIGINT);
+
+-- What the data covers (one row), kept by every import: the pages' header reads it instead
+-- of min/max over the whole history on every view.
+CREATE TABLE IF NOT EXISTS data_span (
+    data_as_of TIMESTAMP, last_import_at TIMESTAMP, first_day DATE, last_case_day DATE,
+    last_warning_day DATE);

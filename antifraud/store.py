@@ -206,9 +206,6 @@ def refresh_rollups(con) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE touched_days AS "
                 "SELECT DISTINCT day FROM touched_days WHERE day IS NOT NULL")
     params["export_time"] = data_as_of or dt.datetime(1970, 1, 1)
-    for statement in ROLLUPS.split(";"):
-        if statement.strip():
-            con.execute(statement, params if "$" in statement else None)
     values = {"data_as_of": data_as_of.isoformat() if data_as_of else None,
               "overdue_limits": f"高={params['high']},中={params['mid']},低={params['low']}",
               "limit_high": str(params["high"]), "limit_mid": str(params["mid"]),
@@ -217,6 +214,9 @@ def refresh_rollups(con) -> None:
     con.execute("DELETE FROM meta WHERE list_contains(CAST($keys AS VARCHAR[]), key)", {"keys": list(values)})
     for key, value in values.items():
         con.execute("INSERT INTO meta VALUES ($k, $v)", {"k": key, "v": value})
+    for statement in ROLLUPS.split(";"):       # after meta: data_span reads the export time there
+        if statement.strip():
+            con.execute(statement, params if "$" in statement else None)
 
 
 def _open_read_only(db: Path):
