@@ -119,11 +119,14 @@ def _apply_batch(con, batch: Batch, now) -> None:
     con.register("_new", batch.frame)
     time_col = TIME_COLUMN[table]
     try:
-        if not con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]:
-            # first load of this table: nothing to compare with, so no staging copy
+        met = con.execute(f"SELECT count(*) FROM _new s SEMI JOIN {table} t ON "
+                          + " AND ".join(f"t.{k} = s.{k}" for k in keys)).fetchall()[0][0]
+        if not met:
+            # no stored row has these keys (a first load, a history back-load, a new week):
+            # nothing to compare with, so no staging copy
             order = "" if _in_time_order(batch.frame, time_col) else f" ORDER BY {time_col}"
             con.execute(f"INSERT INTO {table} SELECT {select} FROM _new{order}", params)
-            con.execute(f"INSERT INTO touched_days SELECT DISTINCT CAST({time_col} AS DATE) FROM {table}")
+            con.execute(f"INSERT INTO touched_days SELECT DISTINCT CAST({time_col} AS DATE) FROM _new")
             batch.rows_new, batch.rows_updated = len(batch.frame), 0
             return
         # typed staging table so comparisons use the table's types, not the frame's
@@ -149,8 +152,7 @@ def _apply_batch(con, batch: Batch, now) -> None:
         for temp in ("_met", "_stage"):
             con.execute(f"DROP TABLE {temp}")
         return
-    # new and changed rows go in, in time order; unchanged ones are already there. Usually
-    # (history back-loads, a new week) no stored row is met unchanged: the staging table goes in whole.
+    # new and changed rows go in, in time order; unchanged ones are already there
     fresh = (f"(SELECT * FROM _stage t ANTI JOIN (SELECT {key_list} FROM _met WHERE NOT changed) m ON {on})"
              if existing > changed else "_stage")
     con.execute(f"INSERT INTO touched_days SELECT DISTINCT CAST({time_col} AS DATE) FROM {fresh}")
