@@ -63,7 +63,7 @@ def _built_by_older(path: str, inode: int, mtime_ns: int) -> bool:
     return row is not None and row[0] != store.ROLLUP_VERSION
 
 
-def upgrade_rollups(path: Path, progress=None) -> bool:
+def upgrade_rollups(path: Path) -> bool:
     """A database built by an older version gets its rollups rebuilt once, through the store's
     atomic swap (the tables are kept as they are); the pages then read what they expect.
     True when it rebuilt."""
