@@ -75,7 +75,7 @@ def _threads() -> int:
     """Threads per query ([database] reader_threads, default 1). The pages run many small
     queries: on one thread each takes ~15 % less (no scheduling of a second thread), and
     sessions served at the same time use the other cores; only a year-to-date median scan
-    gets slower (measured: 预警劝阻 124 -> 154 ms, the small pages 15 -> 12 ms)."""
+    gets slower (measured in docs/performance.md)."""
     try:
         return max(1, int(config.setting("database.reader_threads", 1)))
     except (TypeError, ValueError):

@@ -100,9 +100,9 @@ def _lookup_table(con, column, f: str, how: str, label: str):
     if pa.types.is_dictionary(folded.type):
         folded = folded.cast(pa.string())
     con.register("d", pa.table({"k": distinct, "raw": folded}))
-    join, value, label_sql, error = _lookup(how, label)
-    answers = con.sql(f"SELECT d.k, d.raw AS folded, {value} AS v, {label_sql} AS u, {error} AS e "
-                      f"FROM d {join}").to_arrow_table()
+    join, value, label_sql, error, params = _lookup(how, label)
+    sql = f"SELECT d.k, d.raw AS folded, {value} AS v, {label_sql} AS u, {error} AS e FROM d {join}"
+    answers = con.sql(sql, params={k: v for k, v in params.items() if f"${k}" in sql}).to_arrow_table()
     con.unregister("d")
     con.register(f"_lk_{f}", answers)
     return label_sql != "NULL", error != "NULL"
@@ -112,19 +112,22 @@ HIDDEN = "（含号码，已隐去）"
 
 
 def _lookup(how: str, label: str):
-    """(join, value, unknown label, error) for one distinct folded value `d.raw`."""
+    """(join, value, unknown label, error, parameters) for one distinct folded value `d.raw`;
+    the field's label (vocab.toml, editable) and the value group go in as $label / $group."""
+    params = {"label": label, "group": {"bool": "bool", "age": "age_band"}.get(how, how.split(":")[-1])}
     raw, shown = "d.raw", f"coalesce({V.text('d.raw')}, '{HIDDEN}')"
     if how == "bureau":
         return ("LEFT JOIN _alias m ON m.key = regexp_replace(d.raw, '\\s+', '', 'g')", "m.bureau_id", "NULL",
-                f"CASE WHEN d.raw <> '' AND m.bureau_id IS NULL THEN '未知{label}「' || left({shown}, 30) || '」' END")
+                f"CASE WHEN d.raw <> '' AND m.bureau_id IS NULL THEN '未知' || $label || '「' || left({shown}, 30) || '」' END",
+                params)
     if how == "text":
-        return "", V.text(raw), "NULL", "NULL"
+        return "", V.text(raw), "NULL", "NULL", params
     if how == "fraud_type":
         return (f"LEFT JOIN _ftype m ON m.key = {V.key(raw)}",
                 f"CASE WHEN d.raw = '' THEN '{OTHER_TYPE}' ELSE coalesce(m.value, '{OTHER_TYPE}') END",
-                f"CASE WHEN d.raw <> '' AND m.value IS NULL THEN {shown} END", "NULL")
-    group = {"bool": "bool", "age": "age_band"}.get(how, how.split(":")[-1])
-    join = f"LEFT JOIN _vmap m ON m.grp = '{group}' AND m.key = {V.key(raw)}"
+                f"CASE WHEN d.raw <> '' AND m.value IS NULL THEN {shown} END", "NULL", params)
+    group = params["group"]
+    join = f"LEFT JOIN _vmap m ON m.grp = $group AND m.key = {V.key(raw)}"
     if how == "bool":
         value = "CAST(m.value = 'true' AS BOOLEAN)"
     elif how == "age":
@@ -134,7 +137,7 @@ def _lookup(how: str, label: str):
     else:
         value = f"coalesce(m.value, {V.text(raw)})"
     known = f"({value}) IS NULL" if how == "age" else "m.value IS NULL"
-    return join, value, f"CASE WHEN d.raw <> '' AND {known} THEN {shown} END", "NULL"
+    return join, value, f"CASE WHEN d.raw <> '' AND {known} THEN {shown} END", "NULL", params
 
 
 def _query(kind, columns, kept, labels, raw, looked_up):
