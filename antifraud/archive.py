@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 import queries
-from antifraud import config, measures, metrics
+from antifraud import clock, config, measures, metrics
 from antifraud.measures import Filters
 from antifraud.periods import Period
 
@@ -65,7 +65,7 @@ def save(payload: dict, period: Period, filters: Filters, fmt: str, data: bytes 
     """Keep one issued briefing: `<stamp>.json` (its figures and data stamp) and `<stamp>.<fmt>`."""
     target = folder(period, filters, db)
     target.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now()
+    now = clock.stamp()
     stamp = now.strftime("%Y%m%dT%H%M%S")
     n = 1
     while (target / f"{stamp}.json").exists():

@@ -17,7 +17,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from antifraud import config
+from antifraud import clock, config
 
 log = logging.getLogger("antifraud.audit")
 
@@ -31,7 +31,7 @@ CREATE INDEX IF NOT EXISTS logins_user_at ON logins (user_name, at);
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
+    return clock.stamp()
 
 
 class AuditStore:

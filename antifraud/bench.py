@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from antifraud import config, periods
+from antifraud import clock, config, periods
 
 ROOT = config.ROOT
 KINDS = (("cases", "案件"), ("warnings", "预警"), ("strikes", "打击"))
@@ -574,7 +574,7 @@ def main(args) -> int:
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
 
-    result = {"started_at": dt.datetime.now().isoformat(timespec="seconds"), "scale": args.scale,
+    result = {"started_at": clock.stamp().isoformat(), "scale": args.scale,
               "repeat": args.repeat, "history_end": HISTORY_END, "machine": machine(), "histories": []}
     for years in sorted(set(args.years)):
         result["histories"].append(bench_history(out, args.scale, years, args.repeat, log,
@@ -584,7 +584,7 @@ def main(args) -> int:
     longest = Path(max(result["histories"], key=lambda h: h["years"])["db"])
     result["export_parquet"] = export_parquet(out, longest, log)
     result["incremental"] = incremental(out, longest, args.scale, log)
-    result["finished_at"] = dt.datetime.now().isoformat(timespec="seconds")
+    result["finished_at"] = clock.stamp().isoformat()
     result["verdicts"] = verdicts(result)
     (out / "bench.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     print(table(result))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 import queries
-from antifraud import config, headlines, hotspots, measures, metrics, periods, ranking, stats
+from antifraud import clock, config, headlines, hotspots, measures, metrics, periods, ranking, stats
 from antifraud import units as units_mod
 from antifraud.measures import Filters
 from antifraud.periods import Period
@@ -92,7 +92,7 @@ class Briefing:
     ranking_ytd: pd.DataFrame = field(default_factory=pd.DataFrame)
     alerts: list[str] = field(default_factory=list)
     revisions: pd.DataFrame = field(default_factory=pd.DataFrame)
-    generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+    generated_at: dt.datetime = field(default_factory=clock.stamp)
     notes: list[str] = field(default_factory=list)
     ranking_notes: list[str] = field(default_factory=list)
 

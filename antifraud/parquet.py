@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from antifraud import config
+from antifraud import clock, config
 
 PARTITIONED = {"cases": "reported_at", "warnings": "issued_at", "strikes": "date"}
 REFERENCE = ("units", "stations")
@@ -46,7 +46,7 @@ def export(db: Path, out: Path) -> dict:
     try:
         con.execute(f"ATTACH '{_q(db)}' AS live (READ_ONLY)")
         con.execute("USE live")
-        manifest = {"exported_at": dt.datetime.now().isoformat(timespec="seconds"),
+        manifest = {"exported_at": clock.stamp().isoformat(),
                     "database": db.name, "partitioning": ["year", "week", "bureau_id"],
                     "tables": {}}
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())

@@ -6,6 +6,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from antifraud import clock
+
 _WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
@@ -110,11 +112,11 @@ def reference_day(*moments) -> dt.date | None:
 
 def last_complete_week(*moments) -> Period:
     """The last ISO week that ended before the latest data or import (the meeting's default)."""
-    return week_of(reference_day(*moments) or dt.date.today()).prev()
+    return week_of(reference_day(*moments) or clock.today()).prev()
 
 
 def last_complete_month(*moments) -> Period:
-    return month_of(reference_day(*moments) or dt.date.today()).prev()
+    return month_of(reference_day(*moments) or clock.today()).prev()
 
 
 def recent_weeks(end_week: Period, count: int) -> list[Period]:

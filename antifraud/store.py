@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from antifraud import config
+from antifraud import clock, config
 
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text(encoding="utf-8")
 ROLLUPS = (Path(__file__).parent / "rollups.sql").read_text(encoding="utf-8")
@@ -212,7 +212,7 @@ def refresh_rollups(con) -> None:
               "overdue_limits": f"高={params['high']},中={params['mid']},低={params['low']}",
               "limit_high": str(params["high"]), "limit_mid": str(params["mid"]),
               "limit_low": str(params["low"]), "rollup_version": ROLLUP_VERSION,
-              "built_at": dt.datetime.now().isoformat(timespec="seconds")}
+              "built_at": clock.stamp().isoformat()}
     con.execute("DELETE FROM meta WHERE list_contains(CAST($keys AS VARCHAR[]), key)", {"keys": list(values)})
     for key, value in values.items():
         con.execute("INSERT INTO meta VALUES ($k, $v)", {"k": key, "v": value})
@@ -322,7 +322,7 @@ def _apply_unlocked(db: Path, batches: list[Batch], units: pd.DataFrame, station
                 shutil.copyfile(live_wal, tmp.with_name(tmp.name + ".wal"))
         con = duckdb.connect(str(tmp))
         try:
-            now = dt.datetime.now().replace(microsecond=0)
+            now = clock.stamp()
             create_schema(con)
             prepare_rollups(con)
             _replace_reference(con, "units", units, units_source, now)

@@ -23,7 +23,7 @@ import pandas as pd
 import streamlit as st
 
 import queries
-from antifraud import access, config, metrics, periods, stats, wall as wall_mode
+from antifraud import access, clock, config, metrics, periods, stats, wall as wall_mode
 from antifraud.measures import Filters
 from antifraud.periods import Period
 
@@ -107,7 +107,7 @@ def plain(text, limit: int = 40) -> str:
 
 def week_options(first_day: dt.date | None, last_day: dt.date | None) -> list[str]:
     """Week keys from the data's last week back to its first, newest first."""
-    last_day = last_day or dt.date.today()
+    last_day = last_day or clock.today()
     first_day = first_day or last_day - dt.timedelta(days=7 * 12)
     week, first = periods.week_of(last_day), periods.week_of(first_day)
     out = []
@@ -118,7 +118,7 @@ def week_options(first_day: dt.date | None, last_day: dt.date | None) -> list[st
 
 
 def month_options(first_day: dt.date | None, last_day: dt.date | None) -> list[str]:
-    last_day = last_day or dt.date.today()
+    last_day = last_day or clock.today()
     first_day = first_day or last_day - dt.timedelta(days=365)
     month, first = periods.month_of(last_day), periods.month_of(first_day)
     out = []

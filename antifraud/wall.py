@@ -18,11 +18,10 @@ import html
 import logging
 import time
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from antifraud import config
+from antifraud import clock, config
 
 log = logging.getLogger("antifraud.wall")
 
@@ -185,15 +184,6 @@ def wall_settings() -> WallSettings:
                         refresh_seconds=num("refresh_seconds", d.refresh_seconds, 2),
                         stale_days=int(num("stale_days", d.stale_days, 0)),
                         meeting_order=bool(config.setting("wall.meeting_order", d.meeting_order)))
-
-
-def local_now() -> dt.datetime:
-    """Wall-clock time of the centre (naive, like every time in the database)."""
-    zone = str(config.setting("city.timezone", "Asia/Shanghai"))
-    try:
-        return dt.datetime.now(ZoneInfo(zone)).replace(tzinfo=None)
-    except Exception:  # noqa: BLE001 - an unknown zone name must not take the wall down
-        return dt.datetime.now()
 
 
 def days_without_data(data_as_of: dt.datetime | None, now: dt.datetime) -> int | None:
@@ -405,7 +395,7 @@ def header(ctx) -> None:
     slides = agenda(ui.PAGES, cfg.meeting_order)
     index = position(slides, ctx.title)
     pinned = bool(_pinned())
-    stale = stale_text(ctx.data_as_of, local_now(), cfg.stale_days)
+    stale = stale_text(ctx.data_as_of, clock.now(), cfg.stale_days)
 
     bar, nav = st.columns([12, 3], vertical_alignment="center", gap="small")
     bar.html(header_html(ctx, index + 1, len(slides), stale, pinned, slides[index].url_path if index >= 0 else ""))

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from antifraud import config, store
+from antifraud import clock, config, store
 from antifraud import units as units_mod
 from antifraud.config import UsageError
 from antifraud.ingest import read, rejects, validate, vocab
@@ -101,7 +101,7 @@ def ingest_files(paths, db, user: str | None = None, progress=None) -> list[File
     bar = _Progress(progress, 2 * len(paths) + 1, large)
     try:
         prepared = [(p, *_prepare(p, vocabulary, units, bar.step)) for p in paths]
-        now = dt.datetime.now()
+        now = clock.stamp()
         batches, written = [], []
         try:
             for path, sha, raw, layout, parsed in prepared:
