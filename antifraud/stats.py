@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from antifraud import config
 
@@ -74,3 +75,30 @@ def tone(direction: int, z: float | None) -> str:
         return "neutral"
     up = f == "rise"
     return "good" if (up and direction > 0) or (not up and direction < 0) else "bad"
+
+
+@dataclass(frozen=True)
+class Test:
+    """A two-period comparison: signed z (normal quantile of the two-sided p, sign = direction) and p."""
+    z: float | None
+    p: float | None
+
+
+def compare(metric_name: str, now, before, dispersion: float = 1.0) -> Test:
+    """The catalogue metric's own test of `now` against `before` (mappings of additive measures)."""
+    from antifraud import metrics
+    m = metrics.get(metric_name)
+    get = (lambda s, k: None if k is None else (s.get(k) if hasattr(s, "get") else s[k]))
+    if m.test == "poisson":
+        z = poisson_z(get(now, m.numerator) or 0, get(before, m.numerator) or 0)
+    elif m.test == "compound":
+        z = compound_z(get(now, m.numerator), get(now, m.variance), get(before, m.numerator),
+                       get(before, m.variance))
+    elif m.test == "proportion":
+        z = proportion_z(get(now, m.numerator), get(now, m.denominator), get(before, m.numerator),
+                         get(before, m.denominator))
+    else:
+        z = None
+    if z is None:
+        return Test(None, None)
+    return Test(z, math.erfc(abs(z) / math.sqrt(2)))
