@@ -13,7 +13,8 @@ Two ways to log in, both configured in `.streamlit/secrets.toml` (docs/access.md
 
 Roles (`[auth.roles] name = "admin" | "reader" | "kiosk"`, default reader): admin may
 import; kiosk opens the wall and nothing else. `[auth.districts] name = ["辉县市"]` (in the
-secrets or settings.toml) limits a supervisor to those districts.
+secrets or settings.toml) limits a supervisor to those districts. A "bureau" user reads
+like a reader and answers the follow-up tasks (督办) of those districts (antifraud/tasks/roles.py).
 
 The decisions are pure functions of plain values (`AuthConfig`, `Identity`) and are
 tested without Streamlit; the Streamlit pieces only gather the values and draw the form.
@@ -34,7 +35,7 @@ from antifraud import config
 log = logging.getLogger("antifraud.access")
 
 IMPORT_TITLE = "数据导入"
-ROLES = ("admin", "reader", "kiosk")
+ROLES = ("admin", "reader", "kiosk", "bureau")
 SESSION_KEY = "_auth_identity"
 KIOSK_PARAM = "kiosk"
 
@@ -82,7 +83,7 @@ def verify_password(password: str, stored: str | None) -> bool:
 @dataclass(frozen=True)
 class Identity:
     name: str
-    role: str = "reader"               # admin | reader | kiosk
+    role: str = "reader"               # admin | reader | kiosk | bureau
     method: str = "password"           # password | oidc | kiosk-key
     districts: tuple[str, ...] = ()    # () = every district
 
