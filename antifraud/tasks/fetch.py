@@ -54,9 +54,16 @@ def _sum(frame: pd.DataFrame, bureaus: tuple[str, ...]) -> pd.Series:
 
 
 def checks(tasks: list[Task], is_complete: Completeness | None = None,
-           dispersion: dict[str, float] | None = None) -> dict[int, checking.Check]:
-    """Task id -> Check, for every task with a linked measure (one read per kind of measure)."""
-    is_complete = is_complete or data_completeness()
+           dispersion: dict[str, float] | None = None, today: dt.date | None = None) -> dict[int, checking.Check]:
+    """Task id -> Check, for every task with a linked measure (one read per kind of measure).
+
+    A verdict is final only once the due period is over by the clock and the data covers it.
+    """
+    data_covers = is_complete or data_completeness()
+    today = today or clock.today()
+
+    def is_complete(p: Period) -> bool:
+        return today > p.end and data_covers(p)
     dispersion = dispersion or {}
     out: dict[int, checking.Check] = {}
     metric_tasks = [t for t in tasks if t.target and t.target.kind == "metric"]
@@ -161,11 +168,11 @@ def review(period: Period, filters: Filters = Filters(), is_complete: Completene
     checks of those the meeting on `period` reviews or sets. No store file: no tasks (a report
     never creates one)."""
     store = store or task_store.default()
-    tasks = store.tasks(bureaus=filters.bureaus or None) if store.exists() else []
     today = today or clock.today()
+    tasks = store.tasks(bureaus=filters.bureaus or None) if store.exists() else []
     wanted = {t.id for t in present.due_in(tasks, period) + present.set_in(tasks, period)
               + present.still_open_before(tasks, period, today)}
-    return tasks, checks([t for t in tasks if t.id in wanted], is_complete, dispersion), names()
+    return tasks, checks([t for t in tasks if t.id in wanted], is_complete, dispersion, today), names()
 
 
 def wall_summary(period: Period, filters: Filters = Filters(), is_complete: Completeness | None = None,
