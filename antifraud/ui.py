@@ -55,6 +55,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/warnings.py", "预警劝阻", "warnings"),
     PageSpec("pages/types.py", "诈骗类型", "types"),
     PageSpec("pages/bureaus.py", "分县局排名", "bureaus"),
+    PageSpec("pages/followup.py", "督办", "followup"),
     PageSpec("pages/data_import.py", "数据导入", "import"),
 )
 
