@@ -87,8 +87,8 @@ def bureaus(values, known: set[str] | None, names: dict[str, str] | None = None)
 def meeting_week(value) -> str:
     try:
         week = periods.parse(str(value or ""))
-    except ValueError as exc:
-        raise Invalid(f"会商周{exc}") from None
+    except ValueError:
+        raise Invalid(f"会商周“{str(value or '')[:20]}”无法识别（应为 2026-W47 这样的周）。") from None
     if week.kind != "week":
         raise Invalid("会商周应为一周（如 2026-W47）。")
     return week.key
@@ -101,8 +101,8 @@ def due_period(value, meeting: str) -> str:
         return default_due(meeting)
     try:
         due = periods.parse(raw)
-    except ValueError as exc:
-        raise Invalid(f"期限{exc}") from None
+    except ValueError:
+        raise Invalid(f"期限“{raw[:20]}”无法识别（应为 2026-W48 这样的周或 2026-12 这样的月）。") from None
     week = periods.parse(meeting)
     if due.end < week.end:
         raise Invalid(f"期限（{due.key}）不能早于会商周（{week.key}）。")
