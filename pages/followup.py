@@ -111,7 +111,7 @@ def _withdraw(task_id: int, version: int) -> None:
 st.caption(rights.summary)
 if "_tasks_flash" in st.session_state:
     ok, message = st.session_state.pop("_tasks_flash")
-    (st.success if ok else st.error)(message)
+    (st.success if ok else st.error)(ui.plain(message, 400))     # may quote what was typed: never markdown
 
 
 def target_fields(prefix: str) -> None:
@@ -150,7 +150,7 @@ if rights.manage:
         left, right = st.columns([6, 1], vertical_alignment="center")
         left.markdown(f"{suggest.KIND_LABEL[s.kind]}：{ui.plain(s.reason, 200)}"
                       + (f" · 建议目标：{ui.plain(present.target_text(s.target), 100)}" if s.target else ""))
-        right.button("生成草稿", key=f"suggest_{i}", on_click=_draft, args=(s,))
+        right.button("生成草稿", key=f"suggest_{i}_{s.kind}_{s.bureau_id}", on_click=_draft, args=(s,))
 
     with st.container(border=True):
         st.markdown(f"**新建督办事项**（会商周 {meeting}）")
