@@ -159,7 +159,7 @@ if rights.manage:
                   "tn_place": "", "tn_baseline": None, "tn_ids": ""})
         options = list(bureau_of)
         st.session_state["tn_districts"] = [d for d in st.session_state["tn_districts"] if d in options]
-        st.multiselect("区县", options, key="tn_districts", placeholder="选择责任区县")
+        st.multiselect("责任区县", options, key="tn_districts", placeholder="选择责任区县")
         st.text_area("督办事项（不超过200字）", key="tn_subject", height=80)
         st.text_input("期限（周如 2026-W48，或月如 2026-12；默认下一会商周）", key="tn_due")
         target_fields("tn_")
@@ -222,7 +222,7 @@ if shown:
             with edit_tab:
                 p = f"te_{t.id}_{t.version}_"          # keyed by version: a form never carries another version's values
                 defaults(actions.form_values(t, names, p))
-                st.multiselect("区县", list(bureau_of), key=p + "districts")
+                st.multiselect("责任区县", list(bureau_of), key=p + "districts")
                 st.text_area("督办事项", key=p + "subject", height=80)
                 st.text_input("期限", key=p + "due")
                 target_fields(p)
