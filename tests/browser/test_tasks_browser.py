@@ -88,3 +88,42 @@ def test_chair_creates_bureau_answers_chair_sees_it(browser, tasks_app):
     finally:
         chair.context.close()
         bureau.context.close()
+
+
+@pytest.fixture(scope="module")
+def wall_app(tmp_path_factory):
+    """A server whose store holds ten tasks due in 2026-W47, most of them still open."""
+    from antifraud import clock
+    from antifraud.tasks.model import Draft, Target
+    folder = tmp_path_factory.mktemp("tasks-wall")
+    db = build_fixture_database(folder / "antifraud.duckdb")
+    store = TaskStore(folder / "tasks.sqlite3")
+    targets = [Target("metric", metric="overdue_rate", op="<=", value=0.05),
+               Target("place", op="<=", value=1.0, level="township", place="牧野街道"),
+               Target("ids", ids=("W2", "W3", "W5")), None]
+    bureaus = ["410702", "410711", "410725", "410781", "410727"]
+    with clock.frozen("2026-11-16 10:00"):
+        for i in range(10):
+            store.create(Draft((bureaus[i % 5],), f"第{i + 1}项：" + "高级预警超期问题限期整改并在下次会商说明落实情况" * 3,
+                               "2026-W46", "2026-W47", targets[i % 4]), "chair")
+    server = start_app(db, folder / "app", extra_env={"ANTIFRAUD_NOW": "2026-11-23T09:00:00"})
+    yield server
+    server.stop()
+
+
+def test_the_wall_slide_fits_1080p(browser, wall_app):
+    from harness import cut_off, scroll_overflow
+    page = new_page(browser)
+    try:
+        open_app(page, wall_app.page_url("", wall="1", page="followup", week="2026-W47"))
+        page.wait_for_selector('[data-testid="wallTasks"]', timeout=30_000)
+        wait_idle(page)
+        page.wait_for_timeout(500)
+        text = page.inner_text('[data-testid="stMain"]')
+        assert "上周督办事项：10项，已完成0项，未达标0项，逾期10项" in text and "另有2项见督办页面。" in text
+        assert len(page.query_selector_all('[data-testid="wallTasks"] tr')) == 1 + 8
+        assert all(v <= 1 for v in scroll_overflow(page).values()), scroll_overflow(page)
+        assert cut_off(page) == []
+        assert not page.query_selector('[data-testid="stException"]')
+    finally:
+        page.context.close()
