@@ -5,7 +5,9 @@ import logging
 
 import streamlit as st
 
-from antifraud import clock, periods, ui, wall as wall_mode
+import queries
+from antifraud import access, clock, periods, ui, wall as wall_mode
+from antifraud.measures import Filters
 from antifraud.tasks import actions, fetch, present, roles, suggest
 from antifraud.tasks import store as task_store
 from antifraud.tasks.model import CLOSING, OPEN, STATUSES, Task, default_due
@@ -131,6 +133,12 @@ def target_fields(prefix: str) -> None:
         st.text_area("预警或案件编号（逗号、空格或换行分隔）", key=prefix + "ids", height=80)
 
 
+@st.cache_data(ttl=900, max_entries=64, show_spinner=False)
+def cached_suggestions(period_key: str, bureaus: tuple[str, ...], stamp: tuple) -> list[suggest.Suggestion]:
+    # the ranking's resampling makes this the page's one costly read; it changes only with the data
+    return fetch.suggestions(periods.parse(period_key), Filters(bureaus=bureaus))
+
+
 def defaults(values: dict) -> None:
     for k, v in values.items():
         st.session_state.setdefault(k, v)
@@ -139,7 +147,8 @@ def defaults(values: dict) -> None:
 if rights.manage:
     st.markdown(f"**数据建议的督办事项（{ui.plain(period.label)}）**")
     try:
-        found_suggestions = suggest.fresh(fetch.suggestions(period, ctx.filters), tasks, meeting)
+        found_suggestions = suggest.fresh(cached_suggestions(period.key, ctx.filters.bureaus, queries.stamp()),
+                                          tasks, meeting)
     except Exception:  # noqa: BLE001 - suggestions are a help, never a reason for the page to fail
         log.exception("tasks: suggestions failed")
         found_suggestions = None
@@ -157,7 +166,8 @@ if rights.manage:
         defaults({"tn_districts": [], "tn_subject": "", "tn_due": default_due(meeting), "tn_kind": actions.NO_TARGET,
                   "tn_metric": "超期率", "tn_op": "≤", "tn_value": None, "tn_level": "乡镇街道",
                   "tn_place": "", "tn_baseline": None, "tn_ids": ""})
-        options = list(bureau_of)
+        # an account limited to some districts sets tasks for those only
+        options = access.allowed_districts(who, list(bureau_of)) or list(bureau_of)
         st.session_state["tn_districts"] = [d for d in st.session_state["tn_districts"] if d in options]
         st.multiselect("责任区县", options, key="tn_districts", placeholder="选择责任区县")
         st.text_area("督办事项（不超过200字）", key="tn_subject", height=80)
@@ -222,7 +232,9 @@ if shown:
             with edit_tab:
                 p = f"te_{t.id}_{t.version}_"          # keyed by version: a form never carries another version's values
                 defaults(actions.form_values(t, names, p))
-                st.multiselect("责任区县", list(bureau_of), key=p + "districts")
+                allowed = access.allowed_districts(who, list(bureau_of)) or list(bureau_of)
+                current = st.session_state[p + "districts"]
+                st.multiselect("责任区县", allowed + [d for d in current if d not in allowed], key=p + "districts")
                 st.text_area("督办事项", key=p + "subject", height=80)
                 st.text_input("期限", key=p + "due")
                 target_fields(p)
