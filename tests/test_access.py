@@ -18,7 +18,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from antifraud import access, audit
+from antifraud import access, audit, clock
 from antifraud.access import AuthConfig, Identity, decide
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,7 +199,7 @@ def test_audited_download_records_who_what_when(tmp_path, monkeypatch):
     assert data() == b"bytes"
     (at, user, name, what, rows, scope), = audit.AuditStore(tmp_path / "audit.sqlite3").downloads()
     assert (user, name, what, rows) == ("zhang.wei", "本周大额案件.csv", "大额案件", 3)
-    assert abs(dt.datetime.fromisoformat(at) - dt.datetime.now()) < dt.timedelta(minutes=1)
+    assert dt.datetime.fromisoformat(at) == clock.now().replace(microsecond=0)     # the one (frozen) clock
 
 
 # ---------------------------------------------------------------- the app, password path (AppTest)
