@@ -15,7 +15,9 @@ Two ways to log in, both configured in `.streamlit/secrets.toml` (docs/access.md
 
 Roles (`[auth.roles] name = "admin" | "reader" | "kiosk"`, default reader): admin may
 import; kiosk opens the wall and nothing else. `[auth.districts] name = ["辉县市"]` (in the
-secrets or settings.toml) limits a supervisor to those districts.
+secrets or settings.toml) limits a supervisor to those districts. For an OIDC login the
+provider may carry both in ID-token claims named by `[auth] role_claim` / `districts_claim`;
+an entry in `[auth.roles]` / `[auth.districts]` wins over the claim.
 
 The decisions are pure functions of plain values (`AuthConfig`, `Identity`) and are
 tested without Streamlit; the Streamlit pieces only gather the values and draw the form.
@@ -102,6 +104,8 @@ class AuthConfig:
     import_enabled: bool = False
     lockout_failures: int = 5
     lockout_minutes: float = 15.0
+    role_claim: str = ""               # ID-token claims trusted for role / districts ("" = not used)
+    districts_claim: str = ""
 
     @property
     def login_configured(self) -> bool:
@@ -153,14 +157,33 @@ def auth_config(secrets: dict, settings: dict) -> AuthConfig:
                       require_read=configured and _truthy(s_auth.get("require_login_to_read", "auto"), True),
                       import_enabled=bool(imp.get("enabled", False)),
                       lockout_failures=int(num("lockout_failures", 5)),
-                      lockout_minutes=num("lockout_minutes", 15.0))
+                      lockout_minutes=num("lockout_minutes", 15.0),
+                      role_claim=str(auth.get("role_claim", s_auth.get("role_claim", "")) or "").strip(),
+                      districts_claim=str(auth.get("districts_claim", s_auth.get("districts_claim", "")) or "").strip())
 
 
-def identity_for(cfg: AuthConfig, name: str, method: str) -> Identity:
-    role = cfg.roles.get(name, "reader")
+def _claim_values(value) -> list[str]:
+    """A claim as a list of words: a JSON array, or one string split at commas, 、 or spaces."""
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    if isinstance(value, str):
+        return [v for v in re.split(r"[,，、;；\s]+", value) if v]
+    return []
+
+
+def identity_for(cfg: AuthConfig, name: str, method: str, claims: dict | None = None) -> Identity:
+    """Role and districts: the settings' entry for `name`, else the provider's claims (OIDC), else none."""
+    claims = claims or {}
+    role = cfg.roles.get(name)
+    if role is None and cfg.role_claim:
+        offered = [v.lower() for v in _claim_values(claims.get(cfg.role_claim))]
+        role = next((r for r in ROLES if r in offered), None)
     if role not in ROLES:
         role = "reader"          # an unknown role word grants nothing beyond reading
-    return Identity(name=name, role=role, method=method, districts=cfg.districts.get(name, ()))
+    districts = cfg.districts.get(name)
+    if districts is None and cfg.districts_claim:
+        districts = tuple(_claim_values(claims.get(cfg.districts_claim)))
+    return Identity(name=name, role=role, method=method, districts=tuple(districts or ()))
 
 
 def oidc_name(user: dict) -> str | None:
@@ -390,11 +413,12 @@ def current() -> Identity | None:
     cfg = current_config()
     if cfg.providers:
         try:
-            name = oidc_name(st.user.to_dict())
+            user = st.user.to_dict()
         except Exception:  # noqa: BLE001 - no user info outside a session
-            name = None
+            user = {}
+        name = oidc_name(user)
         if name:
-            return identity_for(cfg, name, "oidc")
+            return identity_for(cfg, name, "oidc", user)
     return None
 
 

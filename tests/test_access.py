@@ -132,6 +132,25 @@ def test_oidc_identity_decisions():
     assert decide(cfg, li, "数据导入", False).action == "deny"         # import still off in settings
 
 
+def test_role_and_districts_from_claims_only_when_named():
+    claims = {"is_logged_in": True, "preferred_username": "zhao", "af_role": ["offline_access", "Admin"],
+              "af_districts": "辉县市，卫辉市 牧野区"}
+    plain = access.auth_config({"auth": {"server_metadata_url": "https://kc"}}, {"auth": {}})
+    assert access.identity_for(plain, "zhao", "oidc", claims) == Identity("zhao", "reader", "oidc", ())
+    named = access.auth_config({"auth": {"server_metadata_url": "https://kc", "role_claim": "af_role"}},
+                               {"auth": {"districts_claim": "af_districts"}})    # settings or secrets
+    assert access.identity_for(named, "zhao", "oidc", claims) == \
+        Identity("zhao", "admin", "oidc", ("辉县市", "卫辉市", "牧野区"))
+    # an entry in the settings wins over the claim (a centre can narrow what the provider says)
+    local = access.auth_config({"auth": {"server_metadata_url": "https://kc", "role_claim": "af_role",
+                                         "districts_claim": "af_districts", "roles": {"zhao": "reader"},
+                                         "districts": {"zhao": ["辉县市"]}}}, {"auth": {}})
+    assert access.identity_for(local, "zhao", "oidc", claims) == Identity("zhao", "reader", "oidc", ("辉县市",))
+    # an unknown role word, a number, no claim: nothing beyond reading
+    for value in ("superuser", 7, None, []):
+        assert access.identity_for(named, "zhao", "oidc", {**claims, "af_role": value}).role == "reader"
+
+
 def test_oidc_config_problem_names_what_is_missing():
     full = {"redirect_uri": "http://h/oauth2callback", "cookie_secret": "s", "client_id": "c",
             "client_secret": "d", "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
