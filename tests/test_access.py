@@ -465,6 +465,16 @@ def test_supervisor_limited_to_own_districts(app_db):
     assert next(m.value for m in at.metric if m.label == "发案数") == "2起"
 
 
+def test_a_restriction_to_unknown_districts_shows_nothing(app_db):
+    # a typo in [auth.districts] (or in a claim) must not turn a restricted account into a city-wide one
+    typo = {"auth": {**SECRETS["auth"], "districts": {"muye": ["牧野县"]}}}
+    at = new_app(secrets=typo)
+    at.run()
+    login(at, "muye", PASSWORDS["muye"])
+    assert not at.exception and not at.metric
+    assert any("限定的区县在单位表中不存在" in e.value for e in at.error)
+
+
 # ---------------------------------------------------------------- OIDC (seeded st.user)
 
 def _oidc_secrets(metadata_url: str) -> dict:
