@@ -26,7 +26,7 @@ store = task_store.default()
 
 
 def is_complete(p: periods.Period) -> bool:
-    return p.is_complete(ctx.data_as_of, ctx.last_import)
+    return ctx.span.of(p) == periods.COMPLETE
 
 
 try:
@@ -40,7 +40,7 @@ relevant = {t.id for t in present.due_in(tasks, period) + present.set_in(tasks, 
 
 def checks_for(chosen: list[Task]) -> dict:
     try:
-        return fetch.checks(chosen, is_complete, today=today)
+        return fetch.checks(chosen, is_complete)
     except Exception:  # noqa: BLE001 - the tasks still show; only the figures are missing
         log.exception("tasks: checks failed")
         st.warning("自动检查暂时无法计算（详情已记入日志），督办事项照常显示。")

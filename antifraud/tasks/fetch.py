@@ -8,8 +8,8 @@
     briefing_section(period, ...)       present.briefing_section over `review`
 
 `is_complete(period) -> bool` says whether the data covers a period whole; by default it is
-read from `data_status` (Period.is_complete), and a caller that already knows (the page's
-context, the briefing) passes its own.
+read from `data_status` (measures.data_span), and a caller that already knows (the page's
+`ctx.span`, the briefing's) passes its own.
 """
 from __future__ import annotations
 
@@ -34,12 +34,9 @@ def names() -> dict[str, str]:
 
 
 def data_completeness() -> Completeness:
-    """Completeness as `data_status` has it (latest data time and import time)."""
-    status = queries.run("data_status")
-    row = status.iloc[0] if len(status) else pd.Series(dtype=object)
-    moments = [pd.Timestamp(row.get(k)).to_pydatetime() for k in ("data_as_of", "last_import_at")
-               if row.get(k) is not None and not pd.isna(row.get(k))]
-    return lambda period: period.is_complete(*moments)
+    """Whether the data covers a period whole, as every page and the briefing judge it."""
+    span = measures.data_span()
+    return lambda period: span.of(period) == periods.COMPLETE
 
 
 # ---------------------------------------------------------------- checks
@@ -54,16 +51,13 @@ def _sum(frame: pd.DataFrame, bureaus: tuple[str, ...]) -> pd.Series:
 
 
 def checks(tasks: list[Task], is_complete: Completeness | None = None,
-           dispersion: dict[str, float] | None = None, today: dt.date | None = None) -> dict[int, checking.Check]:
+           dispersion: dict[str, float] | None = None) -> dict[int, checking.Check]:
     """Task id -> Check, for every task with a linked measure (one read per kind of measure).
 
-    A verdict is final only once the due period is over by the clock and the data covers it.
+    A verdict is final only once the data covers the due period whole (DataSpan: "is this
+    final?" is answered from the data, never from today's date).
     """
-    data_covers = is_complete or data_completeness()
-    today = today or clock.today()
-
-    def is_complete(p: Period) -> bool:
-        return today > p.end and data_covers(p)
+    is_complete = is_complete or data_completeness()
     dispersion = dispersion or {}
     out: dict[int, checking.Check] = {}
     metric_tasks = [t for t in tasks if t.target and t.target.kind == "metric"]
@@ -172,7 +166,7 @@ def review(period: Period, filters: Filters = Filters(), is_complete: Completene
     tasks = store.tasks(bureaus=filters.bureaus or None) if store.exists() else []
     wanted = {t.id for t in present.due_in(tasks, period) + present.set_in(tasks, period)
               + present.still_open_before(tasks, period, today)}
-    return tasks, checks([t for t in tasks if t.id in wanted], is_complete, dispersion, today), names()
+    return tasks, checks([t for t in tasks if t.id in wanted], is_complete, dispersion), names()
 
 
 def wall_summary(period: Period, filters: Filters = Filters(), is_complete: Completeness | None = None,

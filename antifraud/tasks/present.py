@@ -74,6 +74,8 @@ def check_text(target: Target | None, check: Check | None) -> str:
     """'36.60% → 4.10%，达标（显著下降）'; provisional while the data does not cover the due period."""
     if target is None or check is None:
         return ""
+    if not check.final and check.after is None and target.kind != "ids":
+        return "期限内数据未齐，暂无结果"
     if target.kind == "ids":
         text = f"已答复{int(check.after or 0)}/{int(check.bound or 0)}，{check.outcome}"
     elif check.after is None:
