@@ -71,6 +71,8 @@ def test_create_edit_feedback_close_with_a_journal_line_for_every_change(store):
         ("chair", "status", ANSWERED, DONE), ("chair", "closing_note", "", "36.6% → 4.1%，达标")]
     assert all(c.at == clock.now() for c in store.journal(t.id))          # the one clock
     assert store.verify() == []
+    assert store.last_change() == 12                                        # what a wall watches
+    assert TaskStore(store.path.parent / "no" / "tasks.sqlite3").last_change() == 0
 
 
 def test_a_stale_edit_is_refused_and_nothing_is_overwritten(store):

@@ -178,6 +178,14 @@ class TaskStore:
         finally:
             con.close()
 
+    def last_change(self) -> int:
+        """The newest journal line's id (0: none, or no store yet): every change writes one, so a
+        wall that re-reads when this moves shows a new status within its refresh interval."""
+        if not self.exists():
+            return 0
+        return self._run(lambda con: con.execute("SELECT coalesce(max(id), 0) FROM journal").fetchone()[0],
+                         write=False)
+
     def schema_version(self) -> int:
         return self._run(lambda con: con.execute("PRAGMA user_version").fetchone()[0], write=False)
 
