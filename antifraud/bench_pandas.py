@@ -304,11 +304,23 @@ def sign_seconds_between(f, start, end, lo, hi, bureaus=(), types=(), **_):
     return n.rename_axis("seconds").reset_index(name="warnings")
 
 
+def task_items(f, ids=(), **_):
+    ids = set(map(str, ids))
+    w = f["warnings"][f["warnings"].warning_id.isin(ids)]
+    c = f["cases"][f["cases"].case_id.isin(ids)]
+    out = pd.concat([
+        pd.DataFrame({"kind": "warning", "item_id": w.warning_id, "bureau_id": w.bureau_id,
+                      "answered": w.feedback_at.notna() & (w.result.fillna("") != "处置中")}),
+        pd.DataFrame({"kind": "case", "item_id": c.case_id, "bureau_id": c.bureau_id,
+                      "answered": c.status.fillna("").isin(["已破案", "已撤案"])})], ignore_index=True)
+    return out.sort_values(["kind", "item_id"]).reset_index(drop=True)
+
+
 QUERIES = {fn.__name__: fn for fn in (
     units, stations, recent_imports, data_status, fraud_types_present, overdue_limits,
     case_measures, case_trend, fast_stop_trend_by_bureau, type_totals, area_weekly_places, large_cases,
     stop_minutes, victim_profile, strike_measures, warning_measures, warning_breakdown, overdue_warnings,
-    sign_median, sign_buckets, sign_seconds_between)}
+    sign_median, sign_buckets, sign_seconds_between, task_items)}
 
 
 # ---------------------------------------------------------------- the child

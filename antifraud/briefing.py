@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 import queries
-from antifraud import clock, config, headlines, hotspots, measures, metrics, periods, ranking, stats
+from antifraud import clock, config, headlines, hotspots, measures, metrics, periods, ranking, significance, stats
 from antifraud import units as units_mod
 from antifraud.measures import Filters
 from antifraud.periods import Period
@@ -27,7 +27,7 @@ COLUMN_LABELS = {
     "township": "乡镇街道", "fraud_type": "诈骗类型", "rank": "名次", "score": "综合得分",
     "rank_change": "名次变化", "rank_low": "最好可能名次", "rank_high": "最差可能名次",
     "gap": "差距", "cases_prev": "上期发案", "cases_last_year": "去年同期发案",
-    "change_pct": "环比(%)", "yoy_pct": "同比(%)", "z": "z值", "flag": "显著变化",
+    "change_pct": "环比(%)", "yoy_pct": "同比(%)", "z": "z值", "flag": "显著变化", "q": "q值", "p": "p值",
     "share": "占比", "overdue": "超期数", "overdue_high": "高级别超期",
     "victimized_after": "预警后被骗数", "loss_prev": "上期损失", "population": "常住人口",
     "metric": "指标", "label": "指标", "issued": "发布时数值", "current": "现数值",
@@ -60,6 +60,8 @@ def column_kind(col: str) -> str | None:
         return "pct"
     if col == "z":
         return "z"
+    if col in ("q", "p"):
+        return "q"
     if col == "baseline":
         return "per_10k"      # two decimals
     if col == "score":
@@ -89,6 +91,7 @@ class Briefing:
     ranking_28d: pd.DataFrame = field(default_factory=pd.DataFrame)
     ranking_ytd: pd.DataFrame = field(default_factory=pd.DataFrame)
     alerts: list[str] = field(default_factory=list)
+    tasks: object | None = None                                               # 督办: tasks.present.Section
     revisions: pd.DataFrame = field(default_factory=pd.DataFrame)
     generated_at: dt.datetime = field(default_factory=clock.stamp)
     notes: list[str] = field(default_factory=list)
@@ -249,8 +252,9 @@ def type_totals(period: Period, filters: Filters) -> dict[str, pd.DataFrame]:
     return dict(zip(chosen, measures.type_totals([(p.start, p.end) for p in chosen.values()], filters)))
 
 
-def types_table(totals: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Cases and loss per fraud type: now, previous period, last year; Poisson z of the change."""
+def types_table(totals: dict[str, pd.DataFrame], changes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Cases and loss per fraud type: now, previous period, last year; q and flag of the types'
+    announced rises (significance.type_changes), as the 诈骗类型 page shows them."""
     out = type_shift(totals["now"], totals["prev"]).set_index("fraud_type")
     last = totals["last_year"].set_index("fraud_type")["cases"] if len(totals["last_year"]) else pd.Series(dtype=float)
     out = out.rename(columns={"cases_before": "cases_prev", "loss_before": "loss_prev"})
@@ -264,19 +268,19 @@ def types_table(totals: dict[str, pd.DataFrame]) -> pd.DataFrame:
     out["share"] = out["cases"] / total if total else float("nan")
     out["change_pct"] = [_r(stats.pct_change(a, b)) for a, b in zip(out.cases, out.cases_prev)]
     out["yoy_pct"] = [_r(stats.pct_change(a, b)) for a, b in zip(out.cases, out.cases_last_year)]
-    out["z"] = [_r(stats.poisson_z(a, b)) for a, b in zip(out.cases, out.cases_prev)]
-    out["flag"] = [stats.flag(z) for z in out["z"]]
+    found = (changes.set_index("fraud_type") if changes is not None and len(changes)
+             else pd.DataFrame(columns=["q", "flag"]))
+    out["q"] = [found["q"].get(t) if t in found.index else None for t in out.index]
+    out["flag"] = [found["flag"].get(t, "") if t in found.index else "" for t in out.index]
     out = out.reset_index()
     cols = ["fraud_type", "cases", "share", "cases_prev", "change_pct", "cases_last_year", "yoy_pct",
-            "z", "flag", "loss", "loss_prev"]
+            "q", "flag", "loss", "loss_prev"]
     return out.sort_values(["cases", "loss", "fraud_type"], ascending=[False, False, True])[cols].reset_index(drop=True)
 
 
 def place_weeks(period: Period) -> tuple[dt.date, dt.date]:
-    """The weeks the 高发区域 page reads from `area_weekly_places` (baselines and runs included)."""
-    lookback = max(int(config.setting("hotspots.baseline_weeks", 4)),
-                   int(config.setting("hotspots.rising_weeks", 3)) + 4)
-    return area_views.places_window(period, lookback)
+    """The weeks the 高发区域 page reads from `area_weekly_places` (baselines and history included)."""
+    return area_views.places_window(period, hotspots.history_weeks())
 
 
 def areas_table(places: pd.DataFrame, period: Period) -> pd.DataFrame:
@@ -288,16 +292,13 @@ def areas_table(places: pd.DataFrame, period: Period) -> pd.DataFrame:
         ["bureau_id", "bureau_name", "station", "cases", "baseline", "change_pct"]]
 
 
-def hotspots_table(places: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """Emerging hot spots of the period's (last) week, as the 高发区域 page finds them: by
-    township, or by station when no township qualifies. Each row names its township and
-    the station with most cases there that week."""
+def hotspots_table(places: pd.DataFrame, period: Period, span: periods.DataSpan) -> pd.DataFrame:
+    """Emerging hot spots of the period's (last) week, as the 高发区域 page finds them. Each row
+    names its township and the station with most cases there that week."""
     week = area_views.hot_week(period)
-    found = hotspots.emerging(places, week.start, level="township")
-    if found.empty:
-        found = hotspots.emerging(places, week.start, level="station")
+    found = hotspots.emerging(places, week.start, covered=area_views.week_covered(span))
     cols = ["bureau_id", "bureau_name", "township", "station", "level", "cases", "baseline", "run", "z",
-            "reason"]
+            "p", "q", "reason"]
     if found.empty:
         return pd.DataFrame(columns=cols)
     found = found.merge(_names()[["bureau_id", "bureau_name"]], on="bureau_id", how="left")
@@ -322,31 +323,21 @@ def ranking_tables(period: Period, filters: Filters) -> dict[str, pd.DataFrame]:
             "ranking_ytd": ranking.rank_ytd(period, filters).reset_index(drop=True)}
 
 
-def headline_sentences(b: Briefing, totals: dict[str, pd.DataFrame]) -> list[str]:
-    """The wall's sentences: `headlines.sentences` over the same KPIs and type shift."""
-    return list(headlines.sentences(b.kpis, type_shift(totals["now"], totals["prev"]), b.kind, b.state))
-
-
-def _direction_word(pct: float) -> str:
-    return "上升" if pct > 0 else ("下降" if pct < 0 else "持平")
+def headline_sentences(b: Briefing, totals: dict[str, pd.DataFrame], rising: pd.DataFrame) -> list[str]:
+    """The wall's sentences: `headlines.sentences` over the same KPIs, type shift and rising types."""
+    return list(headlines.sentences(b.kpis, type_shift(totals["now"], totals["prev"]), b.kind, b.state,
+                                    rising=rising))
 
 
 def alert_lines(b: Briefing) -> list[str]:
-    """Significant changes (|z| ≥ 2) of the KPIs, then emerging hot spots and overdue 高 warnings."""
+    """The announced KPI changes (the wall's opening slide), then emerging hot spots and overdue 高 warnings."""
     out = []
-    for m in metrics.CATALOGUE:
-        row = b.kpis[m.name]
-        for flag_key, z_key, pct_key, word in (("flag", "z", b.change_key, b.change_label),
-                                               ("flag_yoy", "z_yoy", "yoy_pct", "同比")):
-            if not row.get(flag_key):
-                continue
-            lvl = "异常" if stats.level(row[z_key]) == "alarm" else "显著"
-            pct = row.get(pct_key)
-            change = f"{_direction_word(pct)}{abs(pct):.1f}%" if pct is not None else (
-                "上升" if row[flag_key] == "rise" else "下降")
-            tone = stats.tone(m.direction, row[z_key])
+    for c in significance.significant_changes(b.kpis, b.kind):
+        for comparison, words, q, flag, tone, level in c.parts:
+            lvl = "极显著" if level == "alarm" else "显著"
             tone_word = {"good": "向好", "bad": "需关注"}.get(tone, "")
-            out.append(f"{m.label}{word}{change}（{lvl}，z={row[z_key]:+.1f}）{tone_word}".rstrip())
+            arrow = "上升" if flag == "rise" else "下降"
+            out.append(f"{c.label}{comparison}{arrow}{words.lstrip('+-')}（{lvl}，q={q:.3g}）{tone_word}".rstrip())
     if len(b.hotspots):
         for r in b.hotspots.head(5).itertuples(index=False):
             place = "".join(str(x) for x in (getattr(r, "bureau_name", ""), getattr(r, "township", ""),
@@ -368,12 +359,22 @@ def _r(v, digits=2):
     return None if v is None else round(v, digits)
 
 
+def task_section(period: Period, filters: Filters, span: periods.DataSpan, b: Briefing):
+    """「五、督办事项」 from the tasks' own store; a store that cannot be read is a note, never a lost briefing."""
+    from antifraud.tasks import fetch as task_fetch, store as task_store
+    try:
+        return task_fetch.briefing_section(period, filters, lambda p: span.of(p) == periods.COMPLETE)
+    except task_store.StoreError as exc:
+        b.notes.append(f"督办事项未能读取：{exc}")
+        return None
+
+
 # ---------------------------------------------------------------- assembly
 
 def build(period: Period, filters: Filters = Filters(), with_revisions: bool = True) -> Briefing:
     span = measures.data_span()
     districts, bureau_names = district_names(filters)
-    kpis = measures.kpis(measures.window_totals(period, filters), period.kind, measures.coverage(period, span))
+    kpis = measures.period_figures(period, filters, span).kpis
     counts = ("cases", "warnings", "arrests", "gangs", "dens", "cards_frozen")
     no_data = all(not kpis[c]["value"] for c in counts)
     b = Briefing(period=period, filters=filters, districts=districts, bureau_names=bureau_names,
@@ -384,20 +385,22 @@ def build(period: Period, filters: Filters = Filters(), with_revisions: bool = T
     b.units = queries.run("units")
     b.warnings = warnings_table(b.bureaus, b.overdue)
     totals = type_totals(period, filters)
-    b.types = types_table(totals)
+    rising = measures.type_changes(period, filters, span)
+    b.types = types_table(totals, rising)
     first, end = place_weeks(period)
     places = queries.run("area_weekly_places", start=first, end=end, **filters.params())
     b.areas = areas_table(places, period)
-    b.hotspots = hotspots_table(places, period)
+    b.hotspots = hotspots_table(places, period, span)
     for key, frame in ranking_tables(period, filters).items():
         setattr(b, key, frame)
     # the ranking counts missing records as failures; say so, or its rates look like a second figure
     b.ranking_notes = [f"排名口径：{metrics.get(name).label}{note}，故可能与指标表中的数值不同"
                        for name, note in getattr(ranking, "FAIR_NOTES", {}).items()]
-    b.headlines = [] if no_data else headline_sentences(b, totals)
+    b.headlines = [] if no_data else headline_sentences(b, totals, rising)
     b.alerts = [] if no_data else alert_lines(b)
     if filters.types:
         b.notes.append(TYPE_FILTER_NOTE)
+    b.tasks = task_section(period, filters, span, b)
     if with_revisions:
         from antifraud import archive
         b.revisions = archive.briefing_revisions(b)
@@ -444,6 +447,7 @@ def to_json(b: Briefing) -> dict:
                  "areas": records(b.areas), "interception": records(b.interception),
                  "warnings_by_bureau": records(b.warnings), "fraud_types": records(b.types),
                  "overdue_warnings": records(b.overdue),
+                 "tasks": list(b.tasks.records) if b.tasks is not None else [],
                  "revisions": records(b.revisions),
                  "generated_at": b.generated_at.isoformat(timespec="seconds"),
                  "marking": str(config.setting("marking.text", "") or "")}

@@ -9,20 +9,20 @@ row per fraud type and the columns `fraud_type`, `cases`, `loss` (this period) a
 the wall and the briefing read the same sentences.
 
 Rules (documented in docs/pages.md):
-1. 发案 and 损失 with their 环比; "（显著）" when the change is significant (|z| ≥ warn_z;
-   amounts have no test, so 损失 is never called significant). When 损失 rose, the type
-   with the largest rise in loss is named ("主要来自…").
+1. 发案 and 损失 with their 环比; "（显著）" when the change is announced (its flag: the
+   family's false discovery rate, significance.announce); 发案's recent weeks when they
+   changed beyond chance. When 损失 rose, the type with the largest rise in loss is named.
 2. 同比 of 发案 and 损失, and the year-to-date count with its 同比.
 3. 止付冻结率, 挽损率 and 30分钟止付率 (with its 环比 in percentage points when significant).
 4. 预警数, 劝阻成功率 (its 环比 in points when significant), 超期率 and 预警后被骗率.
-5. Fraud types whose cases rose significantly against the previous period ("a→b起").
+5. Fraud types announced as rising (`rising`: significance.type_changes), with their reason.
 A sentence whose numbers are all missing is left out.
 """
 from __future__ import annotations
 
 import math
 
-from antifraud import config, metrics, periods, stats
+from antifraud import metrics, periods, significance
 
 
 def _word(pct: float | None) -> str | None:
@@ -64,24 +64,21 @@ def _main_type(type_shift) -> str | None:
     return str(type_shift.loc[rise.idxmax(), "fraud_type"])
 
 
-def rising_types(type_shift, limit: int = 3, min_cases: int | None = None) -> list[tuple[str, int, int]]:
-    """(type, before, now) for types whose cases rose significantly (Poisson z ≥ warn_z), largest z first.
-
-    A type needs at least `min_cases` cases now (default settings hotspots.min_cases, 3):
-    0 → 2 is "significant" by the Poisson test but not news.
-    """
-    if min_cases is None:
-        min_cases = int(config.setting("hotspots.min_cases", 3))
-    if type_shift is None or len(type_shift) == 0:
+def rising_types(changes, limit: int = 3) -> list[tuple[str, str]]:
+    """(type, reason) of the fraud types announced as rising (significance.type_changes: rises
+    beyond chance with the false discovery rate controlled over every type), strongest first."""
+    if changes is None or len(changes) == 0:
         return []
-    out = []
-    for row in type_shift.itertuples(index=False):
-        now, before = int(row.cases or 0), int(row.cases_before or 0)
-        z = stats.poisson_z(now, before)
-        if now > before and now >= min_cases and stats.flag(z) == "rise":
-            out.append((z, str(row.fraud_type), before, now))
-    out.sort(key=lambda t: (-t[0], t[1]))
-    return [(t, b, n) for _, t, b, n in out[:limit]]
+    up = changes[changes["flag"] == "rise"].sort_values(["q", "fraud_type"])
+    return [(str(r.fraud_type), str(r.reason)) for r in up.head(limit).itertuples(index=False)]
+
+
+def _recent(k: dict, label: str) -> str | None:
+    """「近3周较此前12周上升28.4%（显著）」 when the recent weeks changed beyond chance."""
+    if not k.get("flag_recent") or not k.get("recent_weeks"):
+        return None
+    w = _word(k.get("recent_pct"))
+    return f"{label}近{k['recent_weeks']}周较此前{significance.baseline_weeks()}周{w}（显著）" if w else None
 
 
 def _rate_phrases(kpis: dict, names, prev_key: str) -> list[str]:
@@ -97,7 +94,7 @@ def _rate_phrases(kpis: dict, names, prev_key: str) -> list[str]:
 
 
 def sentences(kpis: dict, type_shift=None, kind: str = "week", state: str = periods.COMPLETE,
-              max_sentences: int = 5) -> list[str]:
+              max_sentences: int = 5, rising=None) -> list[str]:
     """Three to five headline sentences for a period (see the module docstring for the rules).
 
     A period the data does not reach gets none (the page says why); a provisional one is named
@@ -117,6 +114,9 @@ def sentences(kpis: dict, type_shift=None, kind: str = "week", state: str = peri
         ch = _change(c, change_key, "flag", "环比")
         if ch:
             parts[0] += f"，{ch}"
+        recent = _recent(c, "")
+        if recent:
+            parts[0] += f"，{recent}"
         if loss.get("value") is not None:
             lp = f"损失{_fmt('loss', loss['value'])}"
             ch = _change(loss, change_key, "flag", "环比")
@@ -149,7 +149,7 @@ def sentences(kpis: dict, type_shift=None, kind: str = "week", state: str = peri
         parts += _rate_phrases(kpis, ("dissuasion_rate", "overdue_rate", "victimized_after_rate"), prev_key)
         out.append("，".join(parts) + "。")
 
-    rising = rising_types(type_shift)
-    if rising:
-        out.append("上升明显的类型：" + "、".join(f"{t}（{b}→{n}起）" for t, b, n in rising) + "。")
+    up = rising_types(rising)
+    if up:
+        out.append("上升明显的类型：" + "、".join(f"{t}（{why}）" for t, why in up) + "。")
     return out[:max_sentences]

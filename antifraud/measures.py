@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 import queries
-from antifraud import metrics, stats
-from antifraud.periods import COMPLETE, NO_DATA, DataSpan, Period
+from antifraud import metrics, periods, significance, stats
+from antifraud.periods import COMPLETE, NO_DATA, DataSpan, Period, recent_weeks
 
 
 @dataclass(frozen=True)
@@ -77,12 +77,23 @@ def by_bureau_windows(spans: list[tuple[dt.date, dt.date]], filters: Filters = F
                       sources: tuple[str, ...] = tuple(SOURCES)) -> list[pd.DataFrame]:
     """`by_bureau` (without medians) for several windows [start, end] at once: each measure
     query reads the rollup once for all of them (this week, last week, last year, YTDs)."""
+    return per_bureau(measure_parts(spans, filters, sources), len(spans), filters)
+
+
+def measure_parts(spans: list[tuple[dt.date, dt.date]], filters: Filters = Filters(),
+                  sources: tuple[str, ...] = tuple(SOURCES)) -> list[pd.DataFrame]:
+    """The measure queries' rows (window_no, bureau_id, measures...) for windows [start, end]."""
     p = {"starts": [s for s, _ in spans], "ends": [e + dt.timedelta(days=1) for _, e in spans],
          **filters.params()}
+    return [queries.run(name, **p) for name in sources]
+
+
+def per_bureau(parts: list[pd.DataFrame], count: int, filters: Filters = Filters(),
+               first: int = 1) -> list[pd.DataFrame]:
+    """Windows first .. first+count-1 of `measure_parts` as frames of every bureau (index bureau_id)."""
     units = queries.run("units")[["bureau_id", "bureau_name", "district_name", "population"]]
-    parts = [queries.run(name, **p) for name in sources]
     frames = []
-    for number in range(1, len(spans) + 1):
+    for number in range(first, first + count):
         frame = units.set_index("bureau_id")
         for part in parts:
             mine = part[part.window_no == number].drop(columns="window_no").set_index("bureau_id")
@@ -95,6 +106,19 @@ def by_bureau_windows(spans: list[tuple[dt.date, dt.date]], filters: Filters = F
             frame = frame[frame.index.isin(filters.bureaus)]
         frames.append(frame)
     return frames
+
+
+def window_sums(parts: list[pd.DataFrame], numbers: list[int], population: float) -> list[dict]:
+    """Totals (additive measures summed over the filtered bureaus) of windows `numbers`."""
+    sums = [part.drop(columns="bureau_id").groupby("window_no").sum(numeric_only=True) for part in parts]
+    out = []
+    for number in numbers:
+        row = {"population": population}
+        for frame in sums:
+            if number in frame.index:
+                row.update({k: float(v) for k, v in frame.loc[number].items()})
+        out.append(row)
+    return out
 
 
 def type_totals(spans: list[tuple[dt.date, dt.date]], filters: Filters = Filters()) -> list[pd.DataFrame]:
@@ -145,6 +169,99 @@ def windows(period: Period) -> dict[str, tuple[dt.date, dt.date]]:
             "ytd": period.ytd(), "ytd_last_year": period.ytd_last_year()}
 
 
+def history_weeks(period: Period) -> tuple[list[Period], list[Period]]:
+    """The weeks a period's tests read (significance.History): the weeks that estimate each
+    metric's dispersion, and for a week the baseline and recent weeks ending with it."""
+    if period.kind == "week":
+        base, recent = significance.baseline_span(), max(significance.recent_weeks())
+        last = period
+        recent_list = recent_weeks(last, base + recent)
+        before_end = recent_list[-recent].prev()
+    else:
+        recent_list = []
+        before_end = periods.week_of(period.start).prev()
+    return recent_weeks(before_end, significance.history_weeks()), recent_list
+
+
+@dataclass
+class PeriodFigures:
+    """Everything a page, the wall or the briefing reads about one period and scope."""
+    period: Period
+    frames: dict[str, pd.DataFrame]        # per-bureau measures of `windows(period)`
+    totals: dict[str, pd.Series]           # their totals (with the median sign time when asked)
+    history: significance.History
+    kpis: dict
+    weekly: list[pd.DataFrame] | None = None      # per-bureau weekly measures of history.before (None: not covered)
+
+    def bureau_dispersion(self, metric_name: str) -> dict[str, float]:
+        """Each bureau's dispersion of a metric, from its own weekly history (tests per bureau)."""
+        if not self.weekly:
+            return {}
+        bureaus = set().union(*(set(w.index) for w in self.weekly if w is not None))
+        def week(w, b):                     # noqa: E306
+            if w is None:
+                return None
+            return w.loc[b].to_dict() if b in w.index else {}
+        return {b: stats.metric_dispersion(metric_name, [week(w, b) for w in self.weekly]) for b in bureaus}
+
+
+def period_figures(period: Period, filters: Filters = Filters(), span: DataSpan | None = None,
+                   medians: bool = True) -> PeriodFigures:
+    """The period's windows and its weekly history, one read of each rollup, and the KPIs.
+
+    Every test is computed whatever a page shows: the announced family is the same on every
+    page, on the wall and in the briefing (a colour never differs between them).
+    """
+    span = span if span is not None else data_span()
+    spans = windows(period)
+    before, recent = history_weeks(period)
+    weeks = list(dict.fromkeys(before + recent))
+    parts = measure_parts(list(spans.values()) + [(w.start, w.end) for w in weeks], filters)
+    frames = dict(zip(spans, per_bureau(parts, len(spans), filters)))
+    population = float(frames["now"]["population"].sum())
+    sums = dict(zip(weeks, window_sums(parts, list(range(len(spans) + 1, len(spans) + len(weeks) + 1)),
+                                       population)))
+    covered = lambda w: sums[w] if span.covers(w.start, w.end) else None     # noqa: E731
+    history = significance.History(before=[covered(w) for w in before], recent=[covered(w) for w in recent])
+    totals = {key: total(frame, *spans[key], filters, medians) for key, frame in frames.items()}
+    number = {w: len(spans) + 1 + i for i, w in enumerate(weeks)}
+    weekly = [_bureau_week(parts, number[w]) if span.covers(w.start, w.end) else None for w in before]
+    return PeriodFigures(period, frames, totals, history,
+                         kpis(totals, period.kind, coverage(period, span), history), weekly)
+
+
+def _bureau_week(parts: list[pd.DataFrame], number: int) -> pd.DataFrame:
+    """One week of `measure_parts` per bureau (index bureau_id, additive measures)."""
+    mine = [part[part.window_no == number].drop(columns="window_no").set_index("bureau_id") for part in parts]
+    return pd.concat(mine, axis=1).fillna(0.0) if mine else pd.DataFrame()
+
+
+def type_changes(period: Period, filters: Filters = Filters(), span: DataSpan | None = None) -> pd.DataFrame:
+    """Fraud types rising beyond chance in the period (significance.type_changes), one read of
+    the rollup for every week the test needs; none for a period that is not complete."""
+    span = span if span is not None else data_span()
+    if span.of(period) != COMPLETE:
+        return significance.type_changes(pd.DataFrame(), [], [])
+    before, recent = history_weeks(period)
+    weeks = list(dict.fromkeys(before + recent))
+    spans = [(w.start, w.end) for w in weeks]
+    if period.kind != "week":
+        spans += [(period.start, period.end), (period.prev().start, period.prev().end)]
+    found = type_totals(spans, filters)
+    weekly = pd.DataFrame({w.key: (f.set_index("fraud_type")["cases"].astype(float) if len(f) else pd.Series(dtype=float))
+                           for w, f in zip(weeks, found)}).fillna(0.0)
+    for w in weeks:             # a week the data does not cover is no week without cases
+        if not span.covers(w.start, w.end):
+            weekly[w.key] = float("nan")
+    month = None
+    if period.kind != "week":
+        now, prev = (f.set_index("fraud_type")["cases"] if len(f) else pd.Series(dtype=float) for f in found[-2:])
+        month = (now, prev if span.covers(period.prev().start, period.prev().end) else pd.Series(dtype=float))
+        weekly = weekly.reindex(weekly.index.union(now.index)).fillna({w.key: 0.0 for w in weeks
+                                                                        if span.covers(w.start, w.end)})
+    return significance.type_changes(weekly, before, recent, month=month)
+
+
 def window_frames(period: Period, filters: Filters = Filters(),
                   shown: tuple[str, ...] | None = None) -> dict[str, pd.DataFrame]:
     """Per-bureau measures of the period and its comparison windows (`windows`), read once
@@ -169,18 +286,6 @@ def window_totals(period: Period, filters: Filters = Filters(), medians: bool = 
     return totals_of(window_frames(period, filters, shown), period, filters, medians)
 
 
-def _z(metric: metrics.Metric, now: pd.Series, before: pd.Series) -> float | None:
-    if metric.test == "poisson":
-        return stats.poisson_z(now.get(metric.numerator, 0), before.get(metric.numerator, 0))
-    if metric.test == "compound":
-        return stats.compound_z(now.get(metric.numerator), now.get(metric.variance),
-                                before.get(metric.numerator), before.get(metric.variance))
-    if metric.test == "proportion":
-        return stats.proportion_z(now.get(metric.numerator), now.get(metric.denominator),
-                                  before.get(metric.numerator), before.get(metric.denominator))
-    return None
-
-
 def _round(v, digits=2):
     return None if v is None else round(v, digits)
 
@@ -203,32 +308,53 @@ def coverage(period: Period, span: DataSpan) -> dict[str, str | bool]:
 
 
 def kpis(totals: dict[str, pd.Series], kind: str = "week",
-         covered: dict[str, str | bool] | None = None) -> dict[str, dict]:
-    """Every catalogue metric with its comparisons, in the report JSON's shape.
+         covered: dict[str, str | bool] | None = None,
+         history: significance.History | None = None) -> dict[str, dict]:
+    """Every catalogue metric with its comparisons and their tests, in the report JSON's shape.
 
     `covered` (from `coverage`) blanks what the data cannot support: every figure of a period
     the data does not reach, and every change against a window it does not cover whole.
-    Without it every window counts (figures computed by hand in tests, the archive's replay).
+    `history` (weekly totals) gives each metric's dispersion and the recent-weeks comparison;
+    without it the tests are plain (dispersion 1). Flags come from the family's q
+    (significance.announce). Without `covered` every window counts (figures computed by hand
+    in tests, the archive's replay).
     """
     prev_key, change_key = ("prev_week", "wow_pct") if kind == "week" else ("prev_month", "mom_pct")
     covered = covered or {}
     state = covered.get("now", COMPLETE)
     usable = {k: state != NO_DATA and covered.get(k, True) is not False for k in totals}
     usable["now"] = state != NO_DATA
-    out = {}
+    history = history or significance.History()
+    out, tests = {}, {}
+    comps = significance.comparisons(kind)
     for m in metrics.CATALOGUE:
         v = {k: (m.value(s) if usable.get(k) else None) for k, s in totals.items()}
-        z = _z(m, totals["now"], totals["prev"]) if usable["now"] and usable["prev"] else None
-        z_yoy = _z(m, totals["now"], totals["last_year"]) if usable["now"] and usable["last_year"] else None
         integer = m.kind == "count"
         conv = (lambda x: None if x is None else int(round(x))) if integer else (
             lambda x: None if x is None else round(x, 6 if m.kind in ("rate", "per_10k") else 2))
-        out[m.name] = {
+        row = {
             "value": conv(v["now"]), prev_key: conv(v["prev"]),
             change_key: _round(stats.pct_change(v["now"], v["prev"])),
             "last_year": conv(v["last_year"]), "yoy_pct": _round(stats.pct_change(v["now"], v["last_year"])),
             "ytd": conv(v["ytd"]), "ytd_last_year": conv(v["ytd_last_year"]),
             "ytd_yoy_pct": _round(stats.pct_change(v["ytd"], v["ytd_last_year"])),
-            "z": _round(z), "flag": stats.flag(z), "z_yoy": _round(z_yoy), "flag_yoy": stats.flag(z_yoy),
         }
+        for comp in comps:
+            row.update({f"z{comp}": None, f"p{comp}": None, f"q{comp}": None, f"flag{comp}": ""})
+        out[m.name] = row
+        if m.test == "none" or state != COMPLETE:
+            continue
+        phi = stats.metric_dispersion(m.name, history.before)
+        row["dispersion"] = round(phi, 3)
+        if usable.get("prev"):
+            tests[(m.name, significance.WOW)] = stats.compare(m.name, totals["now"], totals["prev"], phi)
+        if usable.get("last_year"):
+            tests[(m.name, significance.YOY)] = stats.compare(m.name, totals["now"], totals["last_year"], phi)
+        if significance.RECENT in comps and history.recent:
+            test, info = significance.recent_test(m, history.recent, phi)
+            if test.p is not None:
+                tests[(m.name, significance.RECENT)] = test
+                info = {k: (round(x, 6) if isinstance(x, float) else x) for k, x in info.items()}
+                row.update(info, recent_pct=_round(stats.pct_change(info["recent_value"], info["recent_baseline"])))
+    significance.announce(out, tests)
     return out

@@ -294,8 +294,20 @@ def _ranks(score: np.ndarray) -> np.ndarray:
     return 1 + (s[..., None, :] > s[..., :, None]).sum(axis=-1)
 
 
-def _resample(parts: list[_Part], cfg: Config, n_bureaus: int):
-    rng = np.random.default_rng(cfg.seed)
+def change_q(score_now: np.ndarray, score_before: np.ndarray, sims_now: np.ndarray,
+             sims_before: np.ndarray) -> np.ndarray:
+    """q-values of each bureau's score change between two periods: the difference against the
+    spread of both periods' resampled scores (normal approximation), BH over the bureaus."""
+    var = np.var(sims_now, axis=0) + np.var(sims_before, axis=0)
+    diff = np.asarray(score_now, float) - np.asarray(score_before, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(var > 0, diff / np.sqrt(var), 0.0)
+    p = 2 * ndtr(-np.abs(z))
+    return np.array([1.0 if q is None else q for q in stats.bh(p.tolist())])
+
+
+def _resample(parts: list[_Part], cfg: Config, n_bureaus: int, seed_offset: int = 0):
+    rng = np.random.default_rng(cfg.seed + seed_offset)
     draws = max(int(cfg.resamples), 1)
     scores = {}
     for part in parts:
@@ -383,6 +395,7 @@ def rank(now: pd.DataFrame, last_year: pd.DataFrame | None = None, *,
     n_bureaus = len(out)
     point = out["score"].to_numpy(float)
     out["rank"] = _ranks(point)
+    sims = None
     if parts and n_bureaus:
         sims = _resample(parts, cfg, n_bureaus)
         sim_ranks = _ranks(sims)
@@ -396,13 +409,19 @@ def rank(now: pd.DataFrame, last_year: pd.DataFrame | None = None, *,
         out["rank_low"], out["rank_high"] = 1, n_bureaus
     out["rank_change"] = pd.array([pd.NA] * n_bureaus, dtype="Int64")
     out["rank_change_notable"] = False
+    out["rank_change_q"] = np.nan
     if prev is not None and _has_data(prev):
-        before, _, _ = score_table(prev.reindex(now.index), prev_last_year, reference,
-                                   reference_last_year, scale, cfg)
+        before, prev_parts, _ = score_table(prev.reindex(now.index), prev_last_year, reference,
+                                            reference_last_year, scale, cfg)
         prev_rank = _ranks(before["score"].to_numpy(float))
         out["rank_change"] = pd.array(prev_rank - out["rank"].to_numpy(), dtype="Int64")
-        # a move is worth talking about only when the old place lies outside today's range
-        out["rank_change_notable"] = (prev_rank < out["rank_low"]) | (prev_rank > out["rank_high"])
+        if sims is not None and prev_parts:
+            q = change_q(point, before["score"].to_numpy(float), sims,
+                         _resample(prev_parts, cfg, n_bureaus, seed_offset=1))
+            out["rank_change_q"] = q
+            # a move is worth talking about only when the scores moved beyond chance, with the false
+            # discovery rate controlled over every bureau (the same discipline as the KPI changes)
+            out["rank_change_notable"] = (q <= stats.q_level()) & (prev_rank != out["rank"].to_numpy())
     cases = _col(now, "cases")
     out["cases"] = cases.astype(int)
     out["small_sample"] = cases < cfg.min_cases

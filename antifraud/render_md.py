@@ -1,7 +1,8 @@
 """The briefing as Markdown: readable as-is, convertible to a printed page (pandoc, a browser).
 
-Amounts in 万元 and rates in percent, formatted by the metric catalogue. Significance
-marks: * |z| ≥ 2 (显著), ** |z| ≥ 3 (异常); ▲/▼ give the direction of a change.
+Amounts in 万元 and rates in percent, formatted by the metric catalogue; rates change in
+percentage points. Significance marks: * announced (the family's false discovery rate, q ≤
+0.05), ** beyond doubt (q ≤ 0.001); ▲/▼ give the direction of a change.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import re
 
 import pandas as pd
 
-from antifraud import config, metrics, stats
+from antifraud import config, metrics, significance, stats
 from antifraud.briefing import Briefing, column_kind, column_label
 
 KPI_ORDER = [m.name for m in metrics.CATALOGUE]
@@ -31,6 +32,8 @@ def _cell(value, kind: str | None = None) -> str:
         return pct(value)
     if kind in ("z", "score"):
         return f"{float(value):.1f}" if kind == "score" else f"{float(value):+.2f}"
+    if kind == "q":
+        return f"{float(value):.3g}"
     return text(value)
 
 
@@ -48,16 +51,27 @@ def pct(value) -> str:
     return f"{value:+.1f}%{arrow}"
 
 
-def change(pct_value, z, flag) -> str:
-    """A change with its arrow and significance mark; a rise from zero has no percent."""
-    if pct_value is None and flag:
-        return ("▲" if flag == "rise" else "▼") + mark(z)
-    return pct(pct_value) + mark(z)
+def change(m, row: dict, comparison: str, kind: str) -> str:
+    """A change with its arrow and mark: percent, or percentage points for a rate."""
+    found = significance.change_of(m, row, comparison, kind)
+    flag = row.get(f"flag{comparison}", "")
+    if found is None:
+        return ("▲" if flag == "rise" else "▼") + mark(row.get(f"q{comparison}")) if flag else "—"
+    words, diff = found
+    arrow = "▲" if diff > 0 else ("▼" if diff < 0 else "")
+    return f"{words}{arrow}{mark(row.get(f'q{comparison}'))}"
 
 
-def mark(z) -> str:
-    lvl = stats.level(z)
+def mark(q) -> str:
+    lvl = stats.level(q)
     return "**" if lvl == "alarm" else ("*" if lvl == "warn" else "")
+
+
+def ytd_change(m, row: dict) -> str:
+    if m.kind == "rate":
+        now, before = row.get("ytd"), row.get("ytd_last_year")
+        return "—" if now is None or before is None else f"{(now - before) * 100:+.2f}个百分点"
+    return pct(row.get("ytd_yoy_pct"))
 
 
 def table(frame: pd.DataFrame, columns: list[str], headers: dict | None = None,
@@ -85,15 +99,19 @@ def _head(col: str) -> str:
 
 def kpi_table(b: Briefing) -> str:
     now, prev = b.now_label, b.prev_label
-    lines = [f"| 指标 | {now} | {prev} | 环比 | 去年同期 | 同比 | 年累计 | 去年累计 | 累计同比 |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    recent = b.kind == "week"
+    heads = ["指标", now, prev, "环比", "去年同期", "同比"] + (["近期（较此前几周）"] if recent else []) + \
+        ["年累计", "去年累计", "累计同比"]
+    lines = ["| " + " | ".join(heads) + " |", "|---|" + "---:|" * (len(heads) - 1)]
     for name in KPI_ORDER:
         m, r = metrics.BY_NAME[name], b.kpis[name]
         f = (lambda v: _cell(v, "count")) if m.kind == "count" else m.format
-        lines.append("| " + " | ".join([
-            m.label, f(r["value"]), f(r[b.prev_key]), change(r[b.change_key], r["z"], r["flag"]),
-            f(r["last_year"]), change(r["yoy_pct"], r["z_yoy"], r["flag_yoy"]), f(r["ytd"]), f(r["ytd_last_year"]),
-            pct(r["ytd_yoy_pct"])]) + " |")
+        cells = [m.label, f(r["value"]), f(r[b.prev_key]), change(m, r, significance.WOW, b.kind),
+                 f(r["last_year"]), change(m, r, significance.YOY, b.kind)]
+        if recent:
+            cells.append(change(m, r, significance.RECENT, b.kind) if r.get("flag_recent") else "")
+        cells += [f(r["ytd"]), f(r["ytd_last_year"]), ytd_change(m, r)]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -126,8 +144,9 @@ def render(b: Briefing) -> str:
     for s in b.headlines:
         add(f"> {text(s)}\n")
     add(kpi_table(b))
-    add("注：▲上升 ▼下降；* 变化显著（|z|≥2），** 异常（|z|≥3）；金额单位万元。"
-        "计数用泊松方差稳定检验，比率用两比例检验，金额不做检验。\n")
+    add(f"注：▲上升 ▼下降；* 显著（{stats.rule_text()}），** 极显著（q≤0.001）；比率的变化为百分点；"
+        "金额单位万元。计数用精确条件检验，比率用两比例检验，损失金额用复合泊松检验，均按各指标自身历史的周间波动放宽；"
+        "近期为最近1～3周与此前12周（间隔2周）相比，只列显著者。方法见 docs/significance.md。\n")
     for n in b.notes:
         add(f"注：{n}\n")
 
@@ -156,11 +175,16 @@ def render(b: Briefing) -> str:
         if len(high) > MAX_LIST_ROWS:
             add(f"（另有{len(high) - MAX_LIST_ROWS}条，见 xlsx 的“超期预警”表。）\n")
 
-    add("## 五、诈骗类型变化\n")
+    _tasks(b, add)
+
+    add("## 六、诈骗类型变化\n")
     add(table(b.types, ["fraud_type", "cases", "share", "cases_prev", "change_pct", "cases_last_year",
                         "yoy_pct", "loss"], headers={"cases_prev": f"{b.prev_label}发案"}))
+    up = b.types[b.types["flag"] == "rise"] if "flag" in b.types else b.types.iloc[0:0]
+    if len(up):
+        add("显著上升（" + stats.rule_text() + "）：" + "、".join(text(t) for t in up["fraud_type"]) + "\n")
 
-    add("## 六、分县局排名\n")
+    add("## 七、分县局排名\n")
     mine = set(b.filters.bureaus)
     _ranking(b.ranking, add, mine)
     for note in b.ranking_notes:
@@ -170,12 +194,27 @@ def render(b: Briefing) -> str:
             add(f"\n**排名（{label}）**\n")
             _ranking(frame, add, mine, gaps=False)
 
-    add("## 七、预警提示\n")
+    add("## 八、预警提示\n")
     add("\n".join(f"- {text(a)}" for a in b.alerts) + "\n" if b.alerts else "本期无显著异常。\n")
     _revisions(b, add)
     if marking:
         add(f"\n---\n**{marking}**\n")
     return "\n".join(out)
+
+
+def _tasks(b: Briefing, add) -> None:
+    """「五、督办事项」: last period's tasks with their checks, then the ones set at this meeting."""
+    section = b.tasks
+    add(f"## {section.title if section is not None else '五、督办事项'}\n")
+    if section is None:
+        add("（无督办记录）\n")
+        return
+    add(f"{text(section.line)}\n")
+    if len(section.review):
+        add(table(section.review, list(section.review.columns)))
+    if len(section.new):
+        add(f"\n**{b.now_label}新立督办事项（{len(section.new)}项）**\n")
+        add(table(section.new, list(section.new.columns)))
 
 
 def _ranking(frame: pd.DataFrame, add, mine: set, gaps: bool = True) -> None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from antifraud import config, exports, metrics, stats
+from antifraud import config, exports, metrics, significance, stats
 from antifraud.briefing import Briefing, column_kind, column_label
-from antifraud.render_md import AREA_HEADERS, overdue_list
+from antifraud.render_md import AREA_HEADERS, overdue_list, ytd_change
 
 
 def summary(frame: pd.DataFrame, columns: list[str], headers: dict | None = None,
@@ -37,6 +37,8 @@ def summary(frame: pd.DataFrame, columns: list[str], headers: dict | None = None
 
 
 def kpi_frame(b: Briefing) -> tuple[pd.DataFrame, dict]:
+    """The KPI table: values in their units (万元 for amounts); changes as text, percent or, for
+    rates, percentage points (the tiles' words); the significance of each comparison."""
     rows = []
     for m in metrics.CATALOGUE:
         r = b.kpis[m.name]
@@ -44,22 +46,29 @@ def kpi_frame(b: Briefing) -> tuple[pd.DataFrame, dict]:
 
         def v(x):
             return None if x is None else x * scale
-        rows.append({"指标": m.label, "单位": m.unit, b.now_label: v(r["value"]), b.prev_label: v(r[b.prev_key]),
-                     "环比(%)": r[b.change_key], "环比显著性": _sig(r["z"], r["flag"], m.direction),
-                     "去年同期": v(r["last_year"]), "同比(%)": r["yoy_pct"],
-                     "同比显著性": _sig(r["z_yoy"], r["flag_yoy"], m.direction),
-                     "年累计": v(r["ytd"]), "去年累计": v(r["ytd_last_year"]), "累计同比(%)": r["ytd_yoy_pct"],
-                     "_kind": m.kind})
-    frame = pd.DataFrame(rows)
-    return frame, {"环比(%)": "pct", "同比(%)": "pct", "累计同比(%)": "pct"}
+
+        def words(comparison):
+            return significance.change_words(m, r, comparison, b.kind) or "—"
+        row = {"指标": m.label, "单位": m.unit, b.now_label: v(r["value"]), b.prev_label: v(r[b.prev_key]),
+               "环比": words(significance.WOW), "环比显著性": _sig(r, significance.WOW, m.direction),
+               "去年同期": v(r["last_year"]), "同比": words(significance.YOY),
+               "同比显著性": _sig(r, significance.YOY, m.direction)}
+        if b.kind == "week":
+            row["近期（较此前几周）"] = words(significance.RECENT) if r.get("flag_recent") else ""
+            row["近期显著性"] = _sig(r, significance.RECENT, m.direction)
+        row.update({"年累计": v(r["ytd"]), "去年累计": v(r["ytd_last_year"]), "累计同比": ytd_change(m, r),
+                    "_kind": m.kind})
+        rows.append(row)
+    return pd.DataFrame(rows), {}
 
 
-def _sig(z, flag, direction) -> str:
-    if z is None or not flag:
+def _sig(row: dict, comparison: str, direction: int) -> str:
+    flag, q = row.get(f"flag{comparison}"), row.get(f"q{comparison}")
+    if not flag or q is None:
         return ""
-    word = "异常" if stats.level(z) == "alarm" else "显著"
-    tone = {"good": "向好", "bad": "需关注"}.get(stats.tone(direction, z), "")
-    return f"{'上升' if flag == 'rise' else '下降'}{word}{tone}（z={z:+.2f}）"
+    word = "极显著" if stats.level(q) == "alarm" else "显著"
+    tone = {"good": "向好", "bad": "需关注"}.get(stats.tone(direction, flag), "")
+    return f"{'上升' if flag == 'rise' else '下降'}{word}{tone}（q={q:.3g}）"
 
 
 def render(b: Briefing) -> bytes:
@@ -80,7 +89,7 @@ def render(b: Briefing) -> bytes:
                                headers=AREA_HEADERS)
         book.add_table("高发区域", frame, title=title, kinds=kinds)
         frame, kinds = summary(b.hotspots, ["bureau_name", "township", "station", "cases", "baseline",
-                                            "run", "z", "reason"],
+                                            "run", "q", "reason"],
                                headers={"cases": "本周发案" if b.kind == "week" else "末周发案"})
         book.add_table("新出现热点", frame, title=title, kinds=kinds)
         frame, kinds = summary(b.interception, ["bureau_name", "cases", "loss", "stopped", "frozen",
@@ -92,8 +101,13 @@ def render(b: Briefing) -> bytes:
                                             "victimized_after_rate", "median_sign_minutes"])
         book.add_table("预警劝阻", frame, title=title, kinds=kinds)
         book.add_table("超期预警", overdue_list(b), title=title + "（超期预警清单）")
+        if b.tasks is not None:
+            book.add_table("督办事项", b.tasks.review, title=f"{title}（{b.tasks.line}）",
+                           notes=[f"{b.now_label}新立督办事项见下一表。"] if len(b.tasks.new) else None)
+            if len(b.tasks.new):
+                book.add_table("新立督办事项", b.tasks.new, title=title + f"（{b.now_label}新立督办事项）")
         frame, kinds = summary(b.types, ["fraud_type", "cases", "share", "cases_prev", "change_pct",
-                                         "cases_last_year", "yoy_pct", "z", "loss"],
+                                         "cases_last_year", "yoy_pct", "q", "loss"],
                                headers={"cases_prev": f"{b.prev_label}发案"})
         book.add_table("诈骗类型", frame, title=title, kinds=kinds)
         for name, data in (("分县局排名", b.ranking), ("排名(近28天)", b.ranking_28d),
@@ -135,7 +149,8 @@ def _kpis(book, b: Briefing, title: str) -> None:
             value = frame.iat[i, j]
             if value is not None and not pd.isna(value):
                 ws.write_number(i + 2, j, float(value), fmt)
-    ws.write_string(len(frame) + 3, 0, "注：显著指 |z|≥2，异常指 |z|≥3；计数用泊松方差稳定检验，比率用两比例检验，金额不做检验。")
+    ws.write_string(len(frame) + 3, 0, f"注：显著指{stats.rule_text()}，极显著指 q≤0.001；比率的变化为百分点；"
+                                       "检验方法见 docs/significance.md。")
 
 
 def _cover(book, b: Briefing) -> None:

@@ -203,17 +203,18 @@ def header_text(city: str, period: Period, scope: str, data_as_of, state: str = 
     return f"{city} · {period.label}{STATE_FLAG.get(state, '')}（{period.dates_label}） · {scope} · 数据截至 {as_of}"
 
 
-def change_text(pct: float | None, z: float | None, direction: int, word: str,
+def change_text(pct: float | None, flag: str, q: float | None, direction: int, word: str,
                 points: float | None = None) -> tuple[str, str]:
-    """('-12.9% 环比', colour) for a KPI delta; colour follows direction, grey unless significant.
+    """('-12.9% 环比', colour) for a KPI delta; colour follows direction, grey unless announced
+    (the family's q, stats.flag); "!" marks an announced change, "‼" one beyond doubt.
 
     For a rate pass `points` (the difference in percentage points): '+3.85个百分点 环比'.
     """
     if pct is None and points is None:
         return f"{word} —", "gray"
-    tone = stats.tone(direction, z)
+    tone = stats.tone(direction, flag)
     colour = {"good": "green", "bad": "red"}.get(tone, "gray")
-    mark = {"alarm": "‼", "warn": "!"}.get(stats.level(z), "") if tone != "neutral" else ""
+    mark = {"alarm": "‼", "warn": "!"}.get(stats.level(q), "") if tone != "neutral" else ""
     change = f"{points:+.2f}个百分点" if points is not None else f"{pct:+.1f}%"
     return f"{change} {word}{mark}", colour
 
@@ -531,10 +532,12 @@ def definition(*names: str) -> str:
 
 
 def kpi_tiles(kpis: dict, names, kind: str = "week", columns: int | None = None) -> None:
-    """One tile per metric: value, 环比 as the delta, 同比 and YTD below; colour by direction.
+    """One tile per metric: value, 环比 as the delta, 同比 and YTD below; a third line when the
+    recent weeks changed beyond chance (近3周较此前12周); colour by direction, only when announced.
 
     Rates change in percentage points (a rate of 2% rising to 3% is "+1.00个百分点", not +50%).
     """
+    from antifraud import significance
     names = list(names)
     cols = st.columns(columns or len(names))
     prev_key, prev_value = ("wow_pct", "prev_week") if kind == "week" else ("mom_pct", "prev_month")
@@ -543,13 +546,13 @@ def kpi_tiles(kpis: dict, names, kind: str = "week", columns: int | None = None)
         rate = m.kind == "rate"
         pts = (lambda before: rate_points(k.get("value"), k.get(before))) if rate else (lambda before: None)
         with cols[i % len(cols)].container(border=True):
-            text, colour = change_text(None if rate else k.get(prev_key), k.get("z"), m.direction, "环比",
-                                       pts(prev_value))
+            text, colour = change_text(None if rate else k.get(prev_key), k.get("flag", ""), k.get("q"),
+                                       m.direction, "环比", pts(prev_value))
             has_delta = (pts(prev_value) if rate else k.get(prev_key)) is not None
             st.metric(m.label, m.format(k.get("value")), delta=text if has_delta else None,
                       delta_color=colour, help=m.definition)
-            yoy, ycol = change_text(None if rate else k.get("yoy_pct"), k.get("z_yoy"), m.direction, "同比",
-                                    pts("last_year"))
+            yoy, ycol = change_text(None if rate else k.get("yoy_pct"), k.get("flag_yoy", ""), k.get("q_yoy"),
+                                    m.direction, "同比", pts("last_year"))
             if rate:
                 d = rate_points(k.get("ytd"), k.get("ytd_last_year"))
                 tail = f"（{d:+.2f}个百分点）" if d is not None else ""
@@ -557,6 +560,11 @@ def kpi_tiles(kpis: dict, names, kind: str = "week", columns: int | None = None)
                 tail = f"（{k['ytd_yoy_pct']:+.1f}%）" if k.get("ytd_yoy_pct") is not None else ""
             ytd = f"年累计 {m.format(k.get('ytd'))}{tail}"
             st.markdown(f":{ycol}[{plain(yoy)}] · :gray[{plain(ytd, 60)}]")
+            if k.get("flag_recent"):
+                words = significance.change_words(m, k, significance.RECENT, kind) or ""
+                tone = {"good": "green", "bad": "red"}.get(stats.tone(m.direction, k["flag_recent"]), "gray")
+                mark = {"alarm": "‼", "warn": "!"}.get(stats.level(k.get("q_recent")), "")
+                st.markdown(f":{tone}[{plain(words, 60)}{mark}]")
 
 
 # ---------------------------------------------------------------- navigation (dashboard.py)

@@ -77,6 +77,7 @@ h1, h2, h3, h4, h5, p, span, label, li, div { color: #eef0f3; }
 .wall-fresh { font-size: 1rem; color: #8d96a3; }
 .wall-notice { font-size: 0.95rem; color: #f5b301; }
 .st-key-wall_nav { gap: 0.4rem !important; justify-content: flex-end; }
+.st-key-wall_first { display: none !important; }
 .st-key-wall_nav [data-testid="stPageLink"] a { padding: 0 0.3rem; min-height: 0; }
 .st-key-wall_nav [data-testid="stPageLink"] p { font-size: 0.95rem; color: #8d96a3 !important; }
 .wall-changes { width: 100%; border-collapse: collapse; font-size: 1.35rem; margin-top: 0.6rem; }
@@ -208,14 +209,17 @@ class Slide:
     target: str          # what st.switch_page / st.page_link take: a file relative to the root, or CHANGES_URL
 
 
+OPENING = ("followup",)          # in meeting order, last meeting's tasks follow the changes slide
+
+
 def agenda(page_specs, meeting_order: bool) -> list[Slide]:
-    """The rotation: (本周显著变化 when meeting order is on), then the fixed agenda in registry order."""
+    """The rotation: in meeting order, 本周显著变化 and then last meeting's follow-up (督办: what
+    it decided comes back first), then the fixed agenda in registry order."""
+    shown = [s for s in page_specs if s.url_path not in NOT_ON_WALL and s.path.exists()]
+    if meeting_order:
+        shown = [s for s in shown if s.url_path in OPENING] + [s for s in shown if s.url_path not in OPENING]
     slides = [Slide(CHANGES_URL, CHANGES_TITLE, CHANGES_URL)] if meeting_order else []
-    for spec in page_specs:
-        if spec.url_path in NOT_ON_WALL or not spec.path.exists():
-            continue
-        slides.append(Slide(spec.url_path, spec.title, spec.file))
-    return slides
+    return slides + [Slide(spec.url_path, spec.title, spec.file) for spec in shown]
 
 
 def position(slides: list[Slide], title: str) -> int:
@@ -225,41 +229,6 @@ def position(slides: list[Slide], title: str) -> int:
 
 def neighbour(slides: list[Slide], index: int, step: int) -> Slide:
     return slides[(index + step) % len(slides)] if index >= 0 else slides[0 if step > 0 else -1]
-
-
-@dataclass(frozen=True)
-class Change:
-    metric: str
-    label: str
-    value: str
-    flag: str                        # rise | fall — the larger of the two comparisons decides
-    z: float                         # the larger |z| of 环比 and 同比
-    parts: tuple[tuple[str, float | None, float, str, str], ...]   # (比较, pct, z, flag, tone)
-
-
-MAX_CHANGES = 12                     # what fits the screen with the header; the rest is counted
-
-
-def significant_changes(kpis: dict, kind: str = "week") -> list[Change]:
-    """Metrics with a significant 环比 or 同比 change: rises first, then falls, larger |z| first."""
-    from antifraud import metrics, stats
-    change_key = "wow_pct" if kind == "week" else "mom_pct"
-    out = []
-    for m in metrics.CATALOGUE:
-        k = kpis.get(m.name)
-        if not k:
-            continue
-        parts = []
-        for z_key, flag_key, pct_key, comparison in (("z", "flag", change_key, "环比"),
-                                                      ("z_yoy", "flag_yoy", "yoy_pct", "同比")):
-            if k.get(flag_key) and k.get(z_key) is not None:
-                z = float(k[z_key])
-                parts.append((comparison, k.get(pct_key), z, k[flag_key], stats.tone(m.direction, z)))
-        if parts:
-            lead = max(parts, key=lambda p: abs(p[2]))
-            out.append(Change(m.name, m.label, m.format(k.get("value")), lead[3], lead[2], tuple(parts)))
-    out.sort(key=lambda c: (c.flag != "rise", -abs(c.z)))
-    return out
 
 
 def header_html(ctx, slide_no: int, slide_count: int, stale: str | None, pinned: bool, slide_id: str = "") -> str:
@@ -284,27 +253,37 @@ def header_html(ctx, slide_no: int, slide_count: int, stale: str | None, pinned:
             f' · <span data-testid="wallAsOf">数据截至 {e(as_of)}</span></span>{fresh}</div>{notices}')
 
 
-def changes_html(changes: list[Change], kind: str) -> str:
+MAX_CHANGES = 12                     # what fits the screen with the header; the rest is counted
+
+
+def changes_html(changes, kind: str) -> str:
+    """The opening slide: what changed beyond chance (significance.significant_changes), with the
+    rule in one line; a quiet week says so instead of showing an empty table."""
+    from antifraud import significance, stats
     e = html.escape
     word = "本周" if kind == "week" else "本月"
+    rule = f'<div class="wall-more" data-testid="wallRule">{e(stats.rule_text())}。</div>'
     if not changes:
-        return f'<div class="wall-calm">{word}各项指标与上期、去年同期相比均无显著变化（|z| &lt; 2）。</div>'
+        return f'<div class="wall-calm" data-testid="wallCalm">{word}无显著变化。</div>' + rule
+    labels = [significance.COMPARISON_LABEL[c] for c in significance.comparisons(kind)]
 
-    def cell(c: Change, comparison: str) -> str:
+    def cell(c, comparison: str) -> str:
         part = next((p for p in c.parts if p[0] == comparison), None)
         if part is None:
             return '<td class="neutral">—</td>'
-        _, pct, z, flag, tone = part
-        arrow = "▲ 上升" if flag == "rise" else "▼ 下降"
-        shown = f" {pct:+.1f}%" if pct is not None else ""
-        return f'<td class="{e(tone)}">{arrow}{e(shown)} <span class="z">z={z:+.1f}</span></td>'
+        _, words, q, flag, tone, level = part
+        arrow = "▲" if flag == "rise" else "▼"
+        mark = "‼" if level == "alarm" else ""
+        return f'<td class="{e(tone)}">{arrow} {e(words)}{mark}</td>'
 
-    rows = [f'<tr><td>{e(c.label)}</td><td>{e(c.value)}</td>{cell(c, "环比")}{cell(c, "同比")}</tr>'
+    heads = {"环比": "环比（上期）" if kind == "week" else "环比（上月）", "同比": "同比（去年同期）",
+             "近期": "近期（较此前几周）"}
+    rows = [f'<tr><td>{e(c.label)}</td><td>{e(c.value)}</td>' + "".join(cell(c, lb) for lb in labels) + "</tr>"
             for c in changes[:MAX_CHANGES]]
-    more = (f'<div class="wall-more">另有 {len(changes) - MAX_CHANGES} 项显著变化未列出（按 |z| 排序）。</div>'
+    more = (f'<div class="wall-more">另有 {len(changes) - MAX_CHANGES} 项显著变化未列出。</div>'
             if len(changes) > MAX_CHANGES else "")
-    return ('<table class="wall-changes" data-testid="wallChanges"><tr><th>指标</th><th>' + word +
-            '</th><th>环比（上期）</th><th>同比（去年同期）</th></tr>' + "".join(rows) + "</table>" + more)
+    return ('<table class="wall-changes" data-testid="wallChanges"><tr><th>指标</th><th>' + word + '</th>' +
+            "".join(f"<th>{e(heads[lb])}</th>" for lb in labels) + "</tr>" + "".join(rows) + "</table>" + more + rule)
 
 
 def _cell(value, fmt: str | None) -> str:
@@ -406,7 +385,7 @@ def header(ctx) -> None:
     st.html(KEYS_JS + FOLD_JS, unsafe_allow_javascript=True)
 
     if _opens_meeting(cfg, slides, index, pinned):
-        _click("prev", slides[0].url_path)          # the slide before the first agenda item
+        _click("first", slides[0].url_path)         # the changes slide opens the meeting
     st.session_state["_wall_since"] = time.monotonic()
     st.session_state["_wall_drawn"] = True
     if slides and not pinned:
@@ -423,8 +402,9 @@ def _opens_meeting(cfg: WallSettings, slides: list[Slide], index: int, pinned: b
     """
     first = not st.session_state.get("_wall_opened")
     st.session_state["_wall_opened"] = True      # whatever page the session started on
-    return (first and cfg.meeting_order and not pinned and index == 1
-            and slides[0].url_path == CHANGES_URL)
+    default = next((sl.url_path for sl in slides if sl.url_path not in OPENING and sl.url_path != CHANGES_URL), None)
+    return (first and cfg.meeting_order and not pinned and index >= 0
+            and slides[index].url_path == default and slides[0].url_path == CHANGES_URL)
 
 
 def _presenter_links(where, slides: list[Slide], index: int, pinned: bool) -> None:
@@ -444,6 +424,9 @@ def _presenter_links(where, slides: list[Slide], index: int, pinned: bool) -> No
         if here is not None:
             with st.container(key="wall_pause", width="content"):
                 _link(here, "继续轮播" if pinned else "暂停轮播", params(here, not pinned))
+        if slides and index > 0:        # where the meeting opens (hidden; followed once a session)
+            with st.container(key="wall_first", width="content"):
+                _link(slides[0], slides[0].title, params(slides[0], pinned))
 
 
 def _link(slide: Slide, label: str, query_params: dict) -> None:
@@ -475,11 +458,19 @@ def _click(which: str, note: str) -> None:
 
 
 def _stamp():
+    """What the wall watches: the database file (an import swaps it) and the tasks' journal (a
+    bureau's feedback, the chair's verdict), so either shows within the refresh interval."""
     import queries
+    from antifraud.tasks import store as task_store
     try:
-        return queries.stamp()
+        db = queries.stamp()
     except OSError:
         return None
+    try:
+        tasks = task_store.default().last_change()
+    except Exception:  # noqa: BLE001 - an unreadable task store must not stop the wall picking up imports
+        tasks = None
+    return db, tasks
 
 
 def _watch_database(seen) -> None:
@@ -544,12 +535,16 @@ def extra_pages() -> list:
 
 
 def changes_page() -> None:
-    """What changed significantly in the chosen period (rises first), before the fixed agenda."""
-    from antifraud import measures, ui
+    """What changed beyond chance in the chosen period (rises first), before the fixed agenda."""
+    from antifraud import measures, significance, ui
     ctx = ui.frame(CHANGES_TITLE)
-    kpis = measures.kpis(measures.window_totals(ctx.period, ctx.filters, medians=False), ctx.kind, ctx.covered)
-    changes = significant_changes(kpis, ctx.kind)
-    st.html(changes_html(changes, ctx.kind))
-    st.caption("显著：|z| ≥ 2（计数用泊松方差稳定差，比率用两比例检验）；红色为不利方向，绿色为有利方向。"
-               "金额不做显著性检验。随后按固定议程：" +
+    kpis = measures.period_figures(ctx.period, ctx.filters, ctx.span, medians=False).kpis
+    changes = significance.significant_changes(kpis, ctx.kind)
+    if ctx.no_data or ctx.provisional:
+        st.html(f'<div class="wall-calm" data-testid="wallCalm">{html.escape(ctx.span.notice(ctx.period) or "")}</div>')
+    else:
+        st.html(changes_html(changes, ctx.kind))
+    st.caption("显著：与上期、去年同期和此前几周比较，各指标按自身历史的周间波动放宽检验，"
+               "同时列出的变化按错误发现率控制（加权 Benjamini–Hochberg）；红色为不利方向，绿色为有利方向，"
+               "‼ 为极显著。方法见 docs/significance.md。随后按固定议程：" +
                "、".join(s.title for s in agenda(ui.PAGES, False)) + "。")

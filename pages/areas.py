@@ -14,16 +14,13 @@ city = measures.Filters(types=ctx.filters.types)
 rates = areas.bureau_rates(measures.by_bureau(period.start, period.end, city,
                                               sources=measures.sources_for(areas.RATES)), ctx.units)
 chosen = set(ctx.filters.bureaus)
-lookback = max(int(config.setting("hotspots.baseline_weeks", 4)), int(config.setting("hotspots.rising_weeks", 3)) + 4)
-start, end = areas.places_window(period, lookback)
+start, end = areas.places_window(period, hotspots.history_weeks())
 places = queries.run("area_weekly_places", start=start, end=end, **ctx.filters.params())
 in_period = areas.weeks_in(places, period)
 points = areas.station_points(in_period, queries.run("stations"))
 
 hot_week = areas.hot_week(period)
-hot = hotspots.emerging(places, hot_week.start, level="township")
-hot_st = hotspots.emerging(places, hot_week.start, level="station")
-found = hot if len(hot) else hot_st
+found = hotspots.emerging(places, hot_week.start, covered=areas.week_covered(ctx.span))
 n = int(config.setting("hotspots.top_n", 10))
 WALL_TOP = 8                     # places the wall lists (the browser view lists top_n of each level)
 
@@ -50,7 +47,7 @@ def wall_layout() -> None:
         hot_rows = areas.hotspot_table(found, ctx.units).drop(columns=["层级"])
         st.html(wall_mode.table_html(hot_rows, title=f"新兴热点（{hot_week.label}）：{len(found)}处",
                                      wrap=("原因",), hot=("原因",), testid="wallHotspots", size="1.25rem",
-                                     empty="本周没有新兴热点。"))
+                                     empty=areas.hotspot_empty(hot_week, ctx.span)))
         top = hotspots.top_places(places, period.start, period.end, level="township", n=WALL_TOP)
         st.html(wall_mode.table_html(areas.place_table(top, ctx.units, "township"),
                                      title=f"乡镇街道发案前{WALL_TOP}（与前4周基准比）", testid="wallTopPlaces",
@@ -78,11 +75,9 @@ with right:
              ui.definition("cases_per_10k"), key="rate_bars")
 
 ui.table(areas.hotspot_table(found, ctx.units), f"新兴热点_{period.key}",
-         title=f"新兴热点（{areas.hot_week(period).label}）：{len(found)}处",
-         caption=(f"至少{int(config.setting('hotspots.min_cases', 3))}起，且连续"
-                  f"{int(config.setting('hotspots.rising_weeks', 3))}周及以上上升，或显著高于自身前"
-                  f"{int(config.setting('hotspots.baseline_weeks', 4))}周均值（泊松 z ≥ 2）。"
-                  + ("按乡镇街道；" if len(hot) else "按派出所（乡镇街道无热点）；") + "设置见 settings [hotspots]。"))
+         title=f"新兴热点（{hot_week.label}）：{len(found)}处",
+         empty=areas.hotspot_empty(hot_week, ctx.span),
+         caption=areas.hotspot_rule())
 
 a, b = st.columns(2)
 with a:

@@ -9,8 +9,8 @@ ctx = ui.frame("止付冻结")
 period = ctx.period
 
 # the tiles' windows and the bureau table's week come from one read of the case rollup
-frames = measures.window_frames(period, ctx.filters, shown=interception.TILES + interception.TABLE)
-kpis = measures.kpis(measures.totals_of(frames, period, ctx.filters, medians=False), ctx.kind, ctx.covered)
+figures = measures.period_figures(period, ctx.filters, ctx.span, medians=False)
+frames, kpis = figures.frames, figures.kpis
 ui.kpi_tiles(kpis, interception.TILES, ctx.kind)
 
 by_bureau = frames["now"]

@@ -2,13 +2,13 @@
 import streamlit as st
 
 import queries
-from antifraud import archive, charts, config, headlines, measures, metrics, ui
+from antifraud import archive, charts, config, headlines, measures, metrics, stats, ui
 from antifraud.views import common, overview
 
 ctx = ui.frame("本周态势")
 period = ctx.period
 
-kpis = measures.kpis(measures.window_totals(period, ctx.filters, medians=False), ctx.kind, ctx.covered)
+kpis = measures.period_figures(period, ctx.filters, ctx.span, medians=False).kpis
 shift = overview.type_shift(*measures.type_totals([(p.start, p.end) for p in (period, period.prev())], ctx.filters))
 
 if not ctx.wall:
@@ -17,12 +17,14 @@ if not ctx.wall:
     for line in archive.revision_sentences(archive.period_revisions(period, ctx.filters, shown)):
         st.info(f"修订：{ui.plain(line, 200)}（会商材料发布后数据有更新）")
 
-for line in headlines.sentences(kpis, shift, ctx.kind, ctx.state):
+for line in headlines.sentences(kpis, shift, ctx.kind, ctx.state,
+                                rising=measures.type_changes(period, ctx.filters, ctx.span)):
     st.markdown(f"#### {ui.plain(line, 300)}" if ctx.wall else f"**{ui.plain(line, 300)}**")
 
 ui.kpi_tiles(kpis, overview.HEADLINE_TILES, ctx.kind)
-st.caption("箭头旁为环比；下方为同比与年初以来累计。只有显著变化（|z| ≥ 2，标“!”；≥ 3 标“‼”）才着色："
-           "红色表示朝不利方向变化，绿色表示朝有利方向变化，灰色表示变化不显著。损失金额按复合泊松方差检验，其他金额不做检验。")
+st.caption("箭头旁为环比；下方为同比与年初以来累计，近几周持续变化时另起一行。只有显著的变化才着色并标“!”"
+           f"（{stats.rule_text()}；“‼”为极显著）：红色表示朝不利方向变化，绿色表示朝有利方向变化，灰色表示不显著。"
+           "各指标按自身历史的周间波动放宽检验；止付冻结率、挽损率和止付、冻结、返还金额不做检验。")
 
 n = int(config.setting("overview.trend_weeks", 12))
 chosen = common.recent_periods(period, n)

@@ -2,7 +2,7 @@
 import streamlit as st
 
 import queries
-from antifraud import charts, config, measures, ui, wall as wall_mode
+from antifraud import charts, measures, ui, wall as wall_mode
 from antifraud.periods import Period
 from antifraud.views import types as views
 
@@ -14,6 +14,7 @@ baseline = Period("range", "last4", b_start, b_end)
 now, before, last_year = measures.type_totals([(p.start, p.end) for p in (period, baseline, period.last_year())],
                                               ctx.filters)
 mixed = views.mix(now, before, last_year, period.days)
+up = views.rising(measures.type_changes(period, ctx.filters, ctx.span))
 order = mixed.fraud_type.tolist()
 
 profile = queries.run("victim_profile", **ctx.params())
@@ -28,7 +29,6 @@ def wall_layout() -> None:
                                 {"now": period.label, "baseline": "前4周", "last_year": "去年同期"},
                                 "诈骗类型构成（占发案%）", "%", text_format=None, height=440), key="mix")
     with b:
-        up = views.rising(mixed, int(config.setting("hotspots.min_cases", 3)))
         st.html(wall_mode.table_html(up[["诈骗类型", "说明"]].head(WALL_RISING), title="明显上升的类型",
                                      wrap=("说明",), hot=("诈骗类型",), testid="wallRising",
                                      more=f"另有{len(up) - WALL_RISING}类见浏览器页面。" if len(up) > WALL_RISING else None,
@@ -59,9 +59,10 @@ with a:
                             height=420),
              "各窗口内该类型发案占全部发案的比例。" + ui.definition("cases"), key="mix")
 with b:
-    ui.table(views.rising(mixed, int(config.setting("hotspots.min_cases", 3))), f"上升类型_{period.key}",
-             title="明显上升的类型", empty="本期没有明显上升的类型。",
-             caption="本期发案与前4周水平（按本期天数折算）比较，泊松 z ≥ 2 且至少3起。")
+    ui.table(up, f"上升类型_{period.key}", title="明显上升的类型",
+             empty="本期没有明显上升的类型（偶然波动不列出）。" if not ctx.provisional and not ctx.no_data
+             else "本期数据不完整，不做上升判断。",
+             caption=views.rising_rule())
     loss = mixed[["fraud_type", "loss"]].assign(loss=lambda f: f.loss / 10000)
     ui.chart(charts.bars(loss, "fraud_type", "loss", f"各类型损失金额（{period.label}，万元）", "万元",
                          text_format="{:,.2f}"), ui.definition("loss", "avg_loss"), key="loss")

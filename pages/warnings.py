@@ -9,9 +9,8 @@ ctx = ui.frame("预警劝阻")
 period = ctx.period
 
 # the tiles' windows and the bureau table's week come from one read of the warning rollup
-frames = measures.window_frames(period, ctx.filters, shown=views.TILES)
-totals = measures.totals_of(frames, period, ctx.filters)
-kpis = measures.kpis(totals, ctx.kind, ctx.covered)
+figures = measures.period_figures(period, ctx.filters, ctx.span)
+frames, totals, kpis = figures.frames, figures.totals, figures.kpis
 ui.kpi_tiles(kpis, views.TILES, ctx.kind)
 
 breakdown = queries.run("warning_breakdown", **ctx.params())

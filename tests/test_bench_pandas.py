@@ -51,6 +51,8 @@ def calls(name: str) -> list[tuple[str, dict]]:
         plain = [p for p in WINDOWS.values() if set(p) == {"start", "end"}]
         return one + [("all-windows", {"starts": [p["start"] for p in plain], "ends": [p["end"] for p in plain],
                                        "bureaus": [], "types": []})]
+    if "$ids" in sql:      # a task's list of warning and case ids: found, unknown, none
+        return [("ids", {"ids": ["W1", "W5", "C1", "C4", "nope"]}), ("no-ids", {"ids": []})]
     if "$start" not in sql:
         return [("all", {})]
     extras = next((v for k, v in EXTRAS.items() if k in sql), [{}])

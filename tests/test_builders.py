@@ -11,7 +11,7 @@ import math
 import pandas as pd
 import pytest
 
-from antifraud import charts, headlines, hotspots, maps, measures, periods, ui
+from antifraud import charts, headlines, hotspots, maps, measures, periods, significance, ui
 from antifraud.views import areas, common, interception, overview, types, warnings as warn_views
 
 W47 = periods.parse("2026-W47")
@@ -46,8 +46,8 @@ def test_headlines_on_fixture_week(use_fixture_db):
     # 5 vs 2 cases (+150%); loss 1,288,000 vs 36,000 (C6 30,000 + C7 6,000): +3477.8%;
     # the largest rise in loss is 虚假贷款 (C4 1,200,000 against C7 6,000).
     assert s[0] == "本周发案5起，环比上升150.0%；损失128.80万元，环比上升3477.8%，主要来自虚假贷款。"
-    # last year C8: 1 case, 4,000 yuan -> +400% (z = 2(√5−1) = 2.47: significant), +32100%; YTD 8 vs 2
-    assert s[1] == "与去年同期相比，发案上升400.0%（显著），损失上升32100.0%；年初以来累计发案8起，同比上升300.0%。"
+    # last year C8: 1 case, 4,000 yuan -> +400% (5 vs 1: p = 7/32, chance), +32100%; YTD 8 vs 2
+    assert s[1] == "与去年同期相比，发案上升400.0%，损失上升32100.0%；年初以来累计发案8起，同比上升300.0%。"
     # 18,000/1,288,000 = 1.40%; 2,500/1,288,000 = 0.19%; fast 2 of 3 = 66.67%
     assert s[2] == "止付冻结率1.40%，挽损率0.19%，30分钟止付率66.67%。"
     # 6 warnings, 3 dissuaded, 3 overdue (W2, W3, W5), W6 victimised after
@@ -69,12 +69,21 @@ def test_rate_change_in_points_only_when_significant():
     assert headlines.sentences(kpis)[-1] == "预警100条，劝阻成功率90.00%（环比下降9.00个百分点，显著）。"
 
 
-def test_rising_types_need_enough_cases():
-    shift = pd.DataFrame({"fraud_type": ["甲", "乙", "丙"], "cases": [2, 9, 5], "loss": [0, 0, 0],
-                          "cases_before": [0, 3, 5], "loss_before": [0, 0, 0]})
-    # 甲 0→2: z = 2.83 but below 3 cases; 乙 3→9: z = 2(3−1.732) = 2.54; 丙 unchanged
-    assert headlines.rising_types(shift) == [("乙", 3, 9)]
-    assert headlines.sentences({}, shift) == ["上升明显的类型：乙（3→9起）。"]
+def test_rising_types_by_hand():
+    # 12 baseline weeks, 2 guard weeks, 3 recent weeks (oldest first); no dispersion history
+    weeks = periods.recent_weeks(W47, 17)
+    series = {"甲": [1] * 14 + [6, 6, 6],      # 18 in 3 weeks against 12 in 12: share 3/15 of 30 cases
+              "乙": [5] * 17,                  # steady
+              "丙": [0] * 14 + [0, 1, 2]}      # 3 cases, but only 2 this week: below min_cases
+    weekly = pd.DataFrame({w.key: [series[t][i] for t in series] for i, w in enumerate(weeks)}, index=list(series))
+    found = significance.type_changes(weekly, [], weeks, min_cases=3).set_index("fraud_type")
+    from scipy.stats import binom
+    p_jia = binom.sf(17, 30, 0.2) * 2 * 3               # P(X ≥ 18 | 30, 1/5), two-sided, three windows tried
+    assert found.loc["甲", "p"] == pytest.approx(p_jia, rel=1e-6) and found.loc["甲", "recent_weeks"] == 3
+    assert found.loc["甲", "flag"] == "rise" and found.loc["甲", "reason"] == "近3周18起，此前12周周均1.0起"
+    assert found.loc["乙", "flag"] == "" and found.loc["丙", "flag"] == ""
+    assert headlines.rising_types(found.reset_index()) == [("甲", "近3周18起，此前12周周均1.0起")]
+    assert headlines.sentences({}, rising=found.reset_index()) == ["上升明显的类型：甲（近3周18起，此前12周周均1.0起）。"]
 
 
 # ---------------------------------------------------------------- hot spots
@@ -91,18 +100,26 @@ def weekly(place_counts: dict, end: dt.date, level="township", bureau="410725"):
 
 def test_emerging_hot_spots_by_hand():
     end = W47.start
-    frame = weekly({"城关镇": [2, 2, 3, 4, 6, 9],      # rises 4 weeks (2→3→4→6→9); mean(2,3,4,6)=3.75,
-                                                       # z = 2(3 − √3.75) = 2.13: also above baseline
-                    "平稳镇": [5, 5, 5, 5, 5, 5],      # nothing
-                    "小镇": [0, 0, 0, 0, 0, 2],        # below min_cases
-                    "突增镇": [1, 1, 1, 1, 1, 6]}, end)  # z = 2(√6 − 1) = 2.90, one rise only
-    found = hotspots.emerging(frame, end, baseline_weeks=4, rising_weeks=3, min_cases=3, warn_z=2.0)
-    assert list(found.place) == ["城关镇", "突增镇"]             # most cases first
-    row = found.set_index("place").loc["城关镇"]
-    assert row.run == 4 and row.run_from == 2 and row.cases == 9
-    assert row.reason == "连续4周上升，2→9起；高于前4周均值3.8起，本周9起"
-    assert found.set_index("place").loc["突增镇", "reason"] == "高于前4周均值1.0起，本周6起"
-    assert math.isclose(found.set_index("place").loc["突增镇", "z"], 2.9, abs_tol=0.01)
+    frame = weekly({"城关镇": [1] * 21 + [2, 3, 4, 6, 7, 9],   # rises six weeks in a row, to 9
+                    "平稳镇": [5] * 27,                         # nothing
+                    "小镇": [0] * 26 + [2],                     # below min_cases
+                    "突增镇": [1] * 26 + [6],                   # one week at 6 after half a year at 1
+                    "偶然镇": [3, 2, 4] * 7 + [1, 2, 3, 4, 5, 6]},   # rises five weeks in a row: 15 in three
+                   # weeks against 36 in twelve (3 a week) is within its chance
+                   end)
+    found = hotspots.emerging(frame, end, min_cases=3).set_index("place")
+    assert list(found.index) == ["城关镇", "突增镇"]             # most cases first; a run alone is no hot spot
+    from scipy.stats import binom
+    # 突增镇, this week against the 12 weeks before the two guard weeks: 6 of 18 cases where 1/13 is
+    # expected; the best of three windows, so three times the two-sided p
+    assert found.loc["突增镇", "p"] == pytest.approx(2 * binom.sf(5, 18, 1 / 13) * 3, rel=1e-6)
+    # 城关镇: 6 + 7 + 9 = 22 in three weeks against 11 × 1 + 2 = 13 in the 12 weeks before the guard (3, 4)
+    row = found.loc["城关镇"]
+    assert row.cases == 9 and row.run == 6 and row.run_from == 1 and row.recent_cases == 22
+    assert row.reason == "连续6周上升，1→9起；近3周22起，此前12周周均1.1起"
+    assert row.q <= 0.05 and found.loc["突增镇", "q"] <= 0.05
+    # a place whose week is not covered by the data is not judged at all
+    assert hotspots.emerging(frame, end, covered=lambda monday: monday != end).empty
 
 
 def test_emerging_empty_and_rising_run():
@@ -186,10 +203,8 @@ def test_type_mix_by_hand():
     # baseline: 4 weeks scaled to 7 days = cases / 4
     assert m.loc["刷单返利", "baseline"] == 1.0 and m.loc["刷单返利", "share"] == 0.75
     assert m.loc["虚假贷款", "share_last_year"] == 1.0
-    assert m.loc["刷单返利", "flag"] == "rise"                  # z = 2(√6 − 1) = 2.90
     assert m.loc["刷单返利", "avg_loss"] == 10000
-    r = types.rising(m.reset_index())
-    assert list(r["诈骗类型"]) == ["刷单返利"] and r["说明"].iloc[0] == "本期6起，前4周水平1.0起，上升500%"
+    assert "flag" not in m                                         # the mix describes; type_changes announces
 
 
 def test_victim_profile_matrix(use_fixture_db):
@@ -271,12 +286,13 @@ def test_week_and_month_options():
 
 
 def test_change_colours_follow_direction():
-    assert ui.change_text(38.0, 2.5, -1, "同比") == ("+38.0% 同比!", "red")       # loss/cases up: bad
-    assert ui.change_text(5.0, 3.2, +1, "环比") == ("+5.0% 环比‼", "green")       # good rate up, alarm
-    assert ui.change_text(-12.9, -1.1, -1, "环比") == ("-12.9% 环比", "gray")     # not significant
-    assert ui.change_text(None, None, -1, "环比") == ("环比 —", "gray")
-    # rates in percentage points: 超期率 4.11% -> 7.96% with z = 3.2 is an alarm, and bad
-    assert ui.change_text(None, 3.2, -1, "环比", ui.rate_points(0.0796, 0.0411)) == ("+3.85个百分点 环比‼", "red")
+    assert ui.change_text(38.0, "rise", 0.01, -1, "同比") == ("+38.0% 同比!", "red")     # loss/cases up: bad
+    assert ui.change_text(5.0, "rise", 0.0004, +1, "环比") == ("+5.0% 环比‼", "green")   # good rate up, beyond doubt
+    assert ui.change_text(-12.9, "", 0.4, -1, "环比") == ("-12.9% 环比", "gray")         # not announced
+    assert ui.change_text(None, "", None, -1, "环比") == ("环比 —", "gray")
+    # rates in percentage points: 超期率 4.11% -> 7.96% announced with q = 0.0005, and bad
+    assert ui.change_text(None, "rise", 0.0005, -1, "环比", ui.rate_points(0.0796, 0.0411)) == \
+        ("+3.85个百分点 环比‼", "red")
 
 
 def test_plain_text_is_inert():
@@ -316,21 +332,28 @@ def test_tables_show_missing_values_blank():
 
 
 def test_fast_stop_by_bureau_and_improving_runs():
+    from scipy.stats import norm
     from antifraud import periods
     from antifraud.views import common, interception as iv
-    units = pd.DataFrame({"bureau_id": ["410783", "410727"], "district_name": ["长垣市", "封丘县"]})
-    chosen = common.recent_periods(periods.parse("2026-W47"), 4)           # W44..W47
+    units = pd.DataFrame({"bureau_id": ["410783", "410727", "410781"], "district_name": ["长垣市", "封丘县", "卫辉市"]})
+    chosen = common.recent_periods(periods.parse("2026-W47"), 8)           # W40..W47
     starts = [p.start for p in chosen]
     trend = pd.DataFrame({
-        "period_start": starts * 2,
-        "bureau_id": ["410783"] * 4 + ["410727"] * 4,
-        # 长垣 1/3, 2/4, 3/4, 9/10: rises three weeks running; 封丘 1/2, 0/0 (no timed case), 1/3, 2/3
-        "fast_stop_n": [1, 2, 3, 9, 1, 0, 1, 2], "fast_stop_den": [3, 4, 4, 10, 2, 0, 3, 3]})
+        "period_start": starts * 3,
+        "bureau_id": ["410783"] * 8 + ["410727"] * 8 + ["410781"] * 8,
+        # 长垣 3 of 10 for five weeks, then 5, 7, 9 of 10: rises three weeks running, 21/30 against 15/50;
+        # 封丘 a week without a timed case breaks its run; 卫辉 rises three weeks too (4→5→6→7 of 10),
+        # but 18/30 against 24/50 is its ordinary wobble
+        "fast_stop_n": [3, 3, 3, 3, 3, 5, 7, 9] + [1, 1, 1, 1, 1, 0, 1, 2] + [5, 5, 5, 5, 4, 5, 6, 7],
+        "fast_stop_den": [10] * 8 + [2, 2, 2, 2, 2, 0, 3, 3] + [10] * 8})
     m = iv.fast_stop_by_bureau(trend, chosen, units)
-    assert m.loc["长垣市"].round(4).tolist() == [0.3333, 0.5, 0.75, 0.9]
-    assert pd.isna(m.loc["封丘县"].iloc[1])
-    up = iv.improving(m, min_run=2)
-    # 封丘 rose once (33%→67%) after a week without a timed case: the run stops at the gap
+    assert m.loc["长垣市"].round(2).tolist() == [0.3] * 5 + [0.5, 0.7, 0.9]
+    assert pd.isna(m.loc["封丘县"].iloc[5])
+    up = iv.improving(m, min_run=3)
     assert up["区县"].tolist() == ["长垣市"]
-    assert up.loc[0, "连续上升"] == 3 and up.loc[0, "说明"] == "连续3周上升，33%→90%"
+    assert up.loc[0, "连续上升"] == 3 and up.loc[0, "说明"] == "连续3周上升，30%→90%"
+    # by hand: pooled 36/80 = .45, z = (.7 − .3)/√(.45 × .55 × (1/30 + 1/50)) = 3.482, p = 4.98e-4;
+    # over three bureaus (the other two p = 1 and ≈ .3) q = 3 × p
+    z = 0.4 / (0.45 * 0.55 * (1 / 30 + 1 / 50)) ** 0.5
+    assert z == pytest.approx(3.482, abs=1e-3) and 3 * 2 * norm.sf(z) < 0.05
     assert iv.improving(m, min_run=4).empty

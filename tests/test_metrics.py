@@ -38,9 +38,13 @@ def test_case_comparisons(kpis):
     assert c["ytd"] == 8                                           # C1..C7 + C9
     assert c["ytd_last_year"] == 2                                 # C8, C10; C11 is after 11-22
     assert c["ytd_yoy_pct"] == 300.0
-    assert c["z"] == pytest.approx(2 * (math.sqrt(5) - math.sqrt(2)), abs=0.01)
-    assert c["flag"] == ""                                         # 1.64 < 2
-    assert c["z_yoy"] == pytest.approx(2 * (math.sqrt(5) - 1), abs=0.01) and c["flag_yoy"] == "rise"
+    # exact conditional test: given 7 cases, 5 or more of them this week has (21+7+1)/128 under
+    # equal rates; two-sided p = 2 × 29/128; z is the normal quantile of p
+    assert c["p"] == pytest.approx(29 / 64, abs=1e-4) and c["flag"] == ""
+    assert c["z"] == pytest.approx(0.75, abs=0.01)
+    # 5 against 1 last year: P(X ≥ 5 | n = 6) = 7/64, p = 7/32 — no longer announced (it was, at |z| ≥ 2)
+    assert c["p_yoy"] == pytest.approx(7 / 32, abs=1e-4) and c["flag_yoy"] == ""
+    assert c["q"] >= c["p"] and c["q_yoy"] >= c["p_yoy"]
 
 
 def test_warning_metrics(kpis):
@@ -51,9 +55,12 @@ def test_warning_metrics(kpis):
     assert kpis["overdue_rate"]["value"] == pytest.approx(0.5)
     assert kpis["victimized_after_rate"]["value"] == pytest.approx(1 / 6, abs=1e-6)
     assert kpis["median_sign_minutes"]["value"] == pytest.approx(20.0)   # [5,10,30,60,20]
-    # previous week W7, W8 both dissuaded: pooled two-proportion z = -0.5 / sqrt(.625*.375*(1/6+1/2))
+    # previous week W7, W8 both dissuaded. Expected cells below 5: Fisher's exact test on
+    # [[3, 3], [2, 0]]; with 6 and 2 warnings and 5 dissuaded, P(3) = 10/28, P(4) = 15/28, P(5) = 3/28,
+    # two-sided p = P(3) + P(5) = 13/28
     assert kpis["dissuasion_rate"]["prev_week"] == 1.0
-    assert kpis["dissuasion_rate"]["z"] == pytest.approx(-1.26, abs=0.01)
+    assert kpis["dissuasion_rate"]["p"] == pytest.approx(13 / 28, abs=1e-4)
+    assert kpis["dissuasion_rate"]["z"] < 0 and kpis["dissuasion_rate"]["flag"] == ""
 
 
 def test_strike_metrics(kpis):
@@ -97,14 +104,62 @@ def test_formats():
     assert metrics.get("warnings").format(854) == "854条" and metrics.get("arrests").format(3) == "3人"
 
 
-def test_significance_and_tone():
-    assert stats.poisson_z(61, 70) == pytest.approx(2 * (math.sqrt(61) - math.sqrt(70)))
-    assert stats.flag(stats.poisson_z(100, 50)) == "rise"      # z = 5.86
-    assert stats.level(3.2) == "alarm" and stats.level(2.1) == "warn" and stats.level(1.9) == ""
-    assert stats.tone(-1, 2.5) == "bad"      # cases rose significantly: red
-    assert stats.tone(+1, 2.5) == "good"     # dissuasion rose: green
-    assert stats.tone(-1, 1.5) == "neutral"  # not significant: grey
+def test_exact_count_test_by_hand():
+    # 0 → 5: P(X = 0 | n = 5) = 1/32, two-sided 1/16 — small counts are never "significant" alone
+    assert stats.count_test(0, 5).p == pytest.approx(1 / 16) and stats.count_test(0, 5).z < 0
+    assert stats.count_test(2, 0).p == pytest.approx(0.5)          # 0 → 2: P(X = 2 | n = 2) = 1/4
+    assert stats.count_test(0, 0) == stats.Test(0.0, 1.0)
+    # unequal periods: 3 of 4 cases in the one week of a 1-week vs 3-week comparison (share 1/4):
+    # P(X ≥ 3) = 4·(1/4)³(3/4) + (1/4)⁴ = 13/256
+    assert stats.count_test(3, 1, 1, 3).p == pytest.approx(2 * 13 / 256)
+    # the dispersion divides the counts: 8 vs 2 with φ = 2 weighs like 4 vs 1 — P(X ≥ 4 | 5) = 6/32
+    assert stats.count_test(8, 2, dispersion=2).p == pytest.approx(2 * 6 / 32)
+    # and the signed z is the normal quantile of p
+    from scipy.stats import norm
+    t = stats.count_test(8, 2)
+    assert t.z == pytest.approx(norm.isf(t.p / 2)) and stats.count_test(2, 8).z == pytest.approx(-t.z)
+
+
+def test_proportion_and_compound_tests_by_hand():
+    # 150/1000 vs 100/1000: pooled .125, var = .125 × .875 × (2/1000), z = .05/√var = 3.3806
+    t = stats.proportion_test(150, 1000, 100, 1000)
+    assert t.z == pytest.approx(3.3806, abs=1e-3) and t.p == pytest.approx(2 * 0.000362, abs=2e-5)
+    assert stats.proportion_test(150, 1000, 100, 1000, dispersion=4).z == pytest.approx(3.3806 / 2, abs=1e-3)
+    assert stats.proportion_test(1, 0, 1, 2) == stats.NONE
+    # 10 equal cases of 1e5 against 1: (1e6 − 1e5)/√(1e11 + 1e10) = 2.714
+    assert stats.compound_test(1e6, 10 * 1e10, 1e5, 1e10).z == pytest.approx(2.7136, abs=1e-3)
+    # against 8 earlier weeks with the same 1e5 each week, r = 1/8: (1e5 − 8e5/8)/… = 0
+    assert stats.compound_test(1e5, 1e10, 8e5, 8e10, 1, 8).z == 0
+
+
+def test_benjamini_hochberg_and_flags_by_hand():
+    # sorted .01, .03, .04, .5 → .01×4/1, .03×4/2, .04×4/3, .5 → running minimum from the top
+    assert stats.bh([0.01, 0.04, 0.03, None, 0.5]) == [pytest.approx(0.04), pytest.approx(0.16 / 3),
+                                                      pytest.approx(0.16 / 3), None, pytest.approx(0.5)]
+    assert stats.flag(0.04, 2.5) == "rise" and stats.flag(0.04, -2.5) == "fall" and stats.flag(0.06, 9) == ""
+    assert stats.level(0.0005) == "alarm" and stats.level(0.01) == "warn" and stats.level(0.2) == ""
+    assert stats.tone(-1, "rise") == "bad"        # cases rose: red
+    assert stats.tone(+1, "rise") == "good"       # dissuasion rose: green
+    assert stats.tone(-1, "") == "neutral"        # not announced: grey
     assert stats.pct_change(5, 0) is None and stats.pct_change(61, 70) == pytest.approx(-12.857, abs=1e-3)
+
+
+def test_dispersion_from_consecutive_weeks():
+    norm = stats._huber_norm()                                    # E[min(Z², 9)] = 0.9950
+    assert norm == pytest.approx(0.99501, abs=1e-4)
+    assert stats.dispersion([2, -2] * 10) == pytest.approx(4.0 / norm, rel=1e-6)
+    assert stats.dispersion([0.1] * 20) == 1.0                   # never below Poisson
+    assert stats.dispersion([5.0] * 5) == 1.0                     # too few weeks: no evidence
+    # one wild week in a year moves it by a fifth, not thirtyfold: its square is clipped at (3σ)²,
+    # φ = (51·4 + 9φ)/(52·0.995) → φ = 4.77
+    assert stats.dispersion([2, -2] * 25 + [2, 30]) == pytest.approx(204 / (52 * norm - 9), rel=1e-3)
+    # weekly counts 10, 30, 10, 30, …: each step is 20/√40 = 3.16 → φ = 10 / 0.995
+    assert stats.metric_dispersion("cases", [{"cases": 10 + 20 * (i % 2)} for i in range(30)]) == \
+        pytest.approx(10 / norm, rel=1e-3)
+    # a week the data does not cover breaks the chain: no pair across it
+    weeks = [{"cases": 10 + 20 * (i % 2)} for i in range(30)]
+    weeks[15] = None
+    assert stats.metric_dispersion("cases", weeks) == pytest.approx(10 / norm, rel=1e-3)
 
 
 def test_loss_significance_is_compound_poisson(kpis):
@@ -114,8 +169,7 @@ def test_loss_significance_is_compound_poisson(kpis):
     sq_before = 30000**2 + 6000**2
     expected = (1288000 - 36000) / math.sqrt(sq_now + sq_before)
     assert kpis["loss"]["z"] == pytest.approx(expected, abs=0.01) and kpis["loss"]["flag"] == ""
-    assert stats.compound_z(100.0, 0.0, 100.0, 0.0) == 0.0
-    assert stats.flag(stats.compound_z(10 * 1e5, 10 * 1e5**2, 1e5, 1e5**2)) == "rise"   # 10 vs 1 equal cases: z = 2.71
+    assert stats.compound_test(100.0, 0.0, 100.0, 0.0) == stats.Test(0.0, 1.0)
 
 
 def test_every_metric_has_its_definition_and_unit():

@@ -59,14 +59,17 @@ def test_figures_are_the_hand_computed_ones(w47_json):
     assert k["dissuasion_rate"]["value"] == pytest.approx(0.5)     # fraction in json
     assert k["overdue_rate"]["value"] == pytest.approx(0.5)
     assert k["fast_stop_rate"]["value"] == pytest.approx(2 / 3, abs=1e-6)
-    assert k["cases"]["flag"] == "" and k["cases"]["flag_yoy"] == "rise"
+    # 5 vs 2 (p = 29/64) and 5 vs 1 last year (p = 7/32): chance, nothing announced
+    assert k["cases"]["flag"] == "" and k["cases"]["flag_yoy"] == ""
+    assert k["cases"]["p"] == pytest.approx(29 / 64, abs=1e-4) and k["cases"]["p_yoy"] == pytest.approx(7 / 32, abs=1e-4)
     assert w47_json["week"] == "2026-W47" and w47_json["start"] == "2026-11-16" and w47_json["end"] == "2026-11-22"
     assert w47_json["districts"] == [] and w47_json["data_as_of"] == "2026-11-22T23:30:00"
 
 
 def test_figures_equal_the_dashboards(w47_json, use_fixture_db):
-    # the overview page: measures.kpis over window_totals; the ranking page: ranking.rank_period
-    assert w47_json["kpis"] == json.loads(json.dumps(measures.kpis(measures.window_totals(W47), "week")))
+    # the overview page: measures.period_figures; the ranking page: ranking.rank_period
+    page_kpis = measures.period_figures(W47, span=measures.data_span()).kpis
+    assert w47_json["kpis"] == json.loads(json.dumps(page_kpis))
     page = ranking.to_records(ranking.rank_period(W47))
     assert [(r["bureau_id"], r["rank"], r["score"]) for r in w47_json["ranking"]] == \
         [(r["bureau_id"], r["rank"], r["score"]) for r in page]
@@ -86,7 +89,8 @@ def test_every_catalogue_metric_with_the_right_type(w47_json):
     for m in metrics.CATALOGUE:
         row = kpis[m.name]
         for key in ("value", "prev_week", "wow_pct", "last_year", "yoy_pct", "ytd", "ytd_last_year",
-                    "ytd_yoy_pct", "z", "flag", "z_yoy", "flag_yoy"):
+                    "ytd_yoy_pct", "z", "p", "q", "flag", "z_yoy", "p_yoy", "q_yoy", "flag_yoy",
+                    "z_recent", "p_recent", "q_recent", "flag_recent"):
             assert key in row, (m.name, key)
         v = row["value"]
         if m.kind == "count":

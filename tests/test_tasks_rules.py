@@ -202,13 +202,6 @@ def measures_frame(rows: dict[str, dict]) -> pd.DataFrame:
     return frame.fillna(0.0).astype(float)
 
 
-def test_q_values_by_hand():
-    # sorted p: .01 .03 .04 .2 → p·n/rank: .04 .06 .0533 .2 → running minimum from the top
-    q = suggest.q_values([0.01, 0.04, 0.03, 0.2])
-    assert q == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.2])
-    assert suggest.q_values([]) == []
-
-
 def test_adverse_changes_only_significant_changes_for_the_worse():
     before = measures_frame({"410781": {"overdue": 50, "warnings": 1000},        # 5 % → 20 %: worse
                              "410725": {"dissuaded": 900, "warnings": 1000},      # 90 % → 99 %: better

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
-from antifraud import periods, ui, wall
+from antifraud import periods, significance, ui, wall
 
 
 def test_stale_notice_counts_calendar_days_past_the_limit():
@@ -19,8 +19,10 @@ def test_stale_notice_counts_calendar_days_past_the_limit():
 def test_agenda_opens_with_changes_and_never_shows_the_import():
     with_changes = wall.agenda(ui.PAGES, meeting_order=True)
     plain = wall.agenda(ui.PAGES, meeting_order=False)
-    assert with_changes[0].url_path == wall.CHANGES_URL and with_changes[1:] == plain
-    assert plain[0].url_path == "overview"
+    # in meeting order: what changed, then last meeting's follow-up, then the agenda
+    assert [s.url_path for s in with_changes[:3]] == [wall.CHANGES_URL, "followup", "overview"]
+    assert sorted(with_changes[1:], key=plain.index) == plain
+    assert plain[0].url_path == "overview" and plain[-1].url_path == "followup"
     assert "import" not in [s.url_path for s in with_changes]
     expected = [p.url_path for p in ui.PAGES if p.url_path != "import" and p.path.exists()]
     assert [s.url_path for s in plain] == expected          # the fixed agenda, registry order
@@ -36,32 +38,36 @@ def test_neighbours_wrap_around_and_a_page_off_the_agenda_starts_it():
     assert wall.position(slides, wall.CHANGES_TITLE) == 0
 
 
-def _k(z=None, flag="", z_yoy=None, flag_yoy="", value=10, wow=None, yoy=None):
-    return {"value": value, "wow_pct": wow, "yoy_pct": yoy, "z": z, "flag": flag,
-            "z_yoy": z_yoy, "flag_yoy": flag_yoy}
+def _k(flag="", q=None, flag_yoy="", q_yoy=None, value=10, prev=None, last_year=None, wow=None, yoy=None, **recent):
+    return {"value": value, "prev_week": prev, "last_year": last_year, "wow_pct": wow, "yoy_pct": yoy,
+            "z": None, "flag": flag, "q": q, "z_yoy": None, "flag_yoy": flag_yoy, "q_yoy": q_yoy, **recent}
 
 
-def test_significant_changes_rises_first_then_by_size_and_coloured_by_direction():
+def test_significant_changes_rises_first_then_strongest_and_coloured_by_direction():
     kpis = {
-        "cases": _k(z=2.5, flag="rise", wow=30.0, value=61),               # more cases: bad
-        "dissuasion_rate": _k(z=-3.1, flag="fall", wow=-2.0, value=0.95),  # fewer dissuaded: bad
-        "arrests": _k(z=1.0, z_yoy=4.0, flag_yoy="rise", yoy=80.0, value=9),  # more arrests: good
-        "loss": _k(z=None, value=100000),                                   # amounts: no test
-        "warnings": _k(z=1.5, z_yoy=-1.0, value=7),                         # not significant
+        "cases": _k(flag="rise", q=0.02, wow=30.0, value=61),                    # more cases: bad
+        "cases_per_10k": _k(flag="rise", q=0.02, wow=30.0, value=0.1),           # the same hypothesis: once
+        "dissuasion_rate": _k(flag="fall", q=0.0004, value=0.95, prev=0.97),     # fewer dissuaded: bad, ‼
+        "arrests": _k(flag_yoy="rise", q_yoy=0.002, yoy=80.0, value=9),          # more arrests: good
+        "loss": _k(value=100000),                                                 # nothing announced
+        "warnings": _k(value=7, flag_recent="rise", q_recent=0.03, recent_weeks=3,
+                       recent_value=9.0, recent_baseline=6.0),                    # neutral metric
     }
-    changes = wall.significant_changes(kpis, "week")
-    assert [c.metric for c in changes] == ["arrests", "cases", "dissuasion_rate"]
+    changes = significance.significant_changes(kpis, "week")
+    assert [c.metric for c in changes] == ["arrests", "cases", "warnings", "dissuasion_rate"]   # rises by q, then falls
     by = {c.metric: c for c in changes}
-    assert by["arrests"].parts == (("同比", 80.0, 4.0, "rise", "good"),)
-    assert by["cases"].parts[0][4] == "bad" and by["dissuasion_rate"].parts[0][4] == "bad"
+    assert by["arrests"].parts == (("同比", "+80.0%", 0.002, "rise", "good", "warn"),)
+    assert by["dissuasion_rate"].parts == (("环比", "-2.00个百分点", 0.0004, "fall", "bad", "alarm"),)
+    assert by["warnings"].parts[0][1] == "近3周较此前12周 +50.0%" and by["warnings"].parts[0][4] == "neutral"
     html = wall.changes_html(changes, "week")
-    assert html.index("抓获") < html.index("发案数") < html.index("劝阻成功率")
-    assert 'class="bad"' in html and 'class="good"' in html
+    assert html.index("抓获") < html.index("发案数") < html.index("劝阻成功率") and "万人发案" not in html
+    assert 'class="bad"' in html and 'class="good"' in html and "‼" in html
+    assert "按错误发现率5%控制" in html                        # the rule in one line
 
 
 def test_no_significant_change_is_said_in_a_sentence():
-    assert "均无显著变化" in wall.changes_html([], "week")
-    assert "本月" in wall.changes_html([], "month")
+    assert "本周无显著变化" in wall.changes_html([], "week") and "按错误发现率5%控制" in wall.changes_html([], "week")
+    assert "本月无显著变化" in wall.changes_html([], "month")
 
 
 def test_header_escapes_names_and_shows_stale_in_amber():

@@ -121,24 +121,28 @@ def _hot_week(period: Period) -> Period:
 
 
 def suggestions(period: Period, filters: Filters = Filters(),
-                dispersion: dict[str, float] | None = None) -> list[suggest.Suggestion]:
+                span: periods.DataSpan | None = None) -> list[suggest.Suggestion]:
     """This period's suggestions for the chosen bureaus (all when none chosen). The fraud-type
-    filter is not applied: a task is about a bureau's whole work, not one type."""
+    filter is not applied: a task is about a bureau's whole work, not one type. Nothing is
+    suggested from a period that is not complete (its changes are not judged)."""
     from antifraud import ranking
     from antifraud.config import UsageError
+    from antifraud.views import areas as area_views
+    span = span or measures.data_span()
+    if span.of(period) != periods.COMPLETE:
+        return []
     who = names()
     chosen = set(filters.bureaus)
     city = Filters()
-    prev = period.prev()
-    now, before = measures.by_bureau_windows([_span(period), _span(prev)], city,
-                                             measures.sources_for(suggest.CHANGE_METRICS))
-    groups = [suggest.adverse_changes(now, before, who, period, dispersion)]
+    figures = measures.period_figures(period, city, span, medians=False)
+    now, before = figures.frames["now"], figures.frames["prev"]
+    spread = {name: figures.bureau_dispersion(name) for name in suggest.CHANGE_METRICS}
+    groups = [suggest.adverse_changes(now, before, who, period, lambda m, b: spread[m].get(b, 1.0))]
 
     week = _hot_week(period)
-    lookback = max(int(config.setting("hotspots.baseline_weeks", 4)), int(config.setting("hotspots.rising_weeks", 3)) + 4)
-    places = queries.run("area_weekly_places", start=week.start - dt.timedelta(days=7 * lookback),
-                         end=week.end_exclusive, bureaus=[], types=[])
-    hot = hotspots.emerging(places, week.start, level="township")
+    first, end = area_views.places_window(period, hotspots.history_weeks())
+    places = queries.run("area_weekly_places", start=first, end=end, bureaus=[], types=[])
+    hot = hotspots.emerging(places, week.start, covered=area_views.week_covered(span))
     groups.append(suggest.emerging_places(hot, who, period))
 
     overdue = queries.run("overdue_warnings", start=period.start, end=period.end_exclusive, bureaus=[], types=[])

@@ -53,19 +53,6 @@ def _words(period: Period) -> tuple[str, str]:
     return ("本周", "上周") if period.kind == "week" else ("本月", "上月")
 
 
-def q_values(pvalues: list[float]) -> list[float]:
-    """Benjamini–Hochberg adjusted p-values (q), in the order given."""
-    n = len(pvalues)
-    order = sorted(range(n), key=lambda i: pvalues[i])
-    out = [1.0] * n
-    running = 1.0
-    for rank in range(n, 0, -1):
-        i = order[rank - 1]
-        running = min(running, pvalues[i] * n / rank)
-        out[i] = min(1.0, running)
-    return out
-
-
 def _round_target(metric: metrics.Metric, value: float) -> float:
     if metric.kind == "rate":
         return round(value, 4)            # 0.01 percentage point
@@ -79,12 +66,12 @@ def _op(metric: metrics.Metric) -> str:
 
 
 def adverse_changes(now: pd.DataFrame, before: pd.DataFrame, names: dict[str, str], period: Period,
-                    dispersion: dict[str, float] | None = None, q: float = Q,
-                    limit: int = MAX_CHANGES) -> list[Suggestion]:
+                    dispersion=None, q: float = Q, limit: int = MAX_CHANGES) -> list[Suggestion]:
     """Per bureau and metric: a change for the worse that survives the FDR control.
 
     `now`/`before`: additive measures per bureau (index bureau_id) for the period and the one
-    before. The target asks for the metric back at its level before.
+    before. `dispersion(metric, bureau) -> φ` (each bureau's own week-to-week variation; default 1)
+    widens each test. The target asks for the metric back at its level before.
     """
     word, prev_word = _words(period)
     tested = []
@@ -93,11 +80,12 @@ def adverse_changes(now: pd.DataFrame, before: pd.DataFrame, names: dict[str, st
             continue
         for name in CHANGE_METRICS:
             m = metrics.get(name)
-            test = stats.compare(name, now.loc[bureau], before.loc[bureau], (dispersion or {}).get(name, 1.0))
+            test = stats.compare(name, now.loc[bureau], before.loc[bureau],
+                                 dispersion(name, bureau) if dispersion else 1.0)
             if test.p is None or test.z is None or test.z == 0:
                 continue
             tested.append((bureau, m, test))
-    qs = q_values([t.p for _, _, t in tested])
+    qs = stats.bh([t.p for _, _, t in tested])
     found = []
     for (bureau, m, test), qv in zip(tested, qs):
         worse = (test.z > 0 and m.direction < 0) or (test.z < 0 and m.direction > 0)

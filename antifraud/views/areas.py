@@ -5,7 +5,7 @@ import datetime as dt
 
 import pandas as pd
 
-from antifraud import hotspots, metrics, periods
+from antifraud import config, hotspots, metrics, periods, significance, stats
 from antifraud.periods import Period
 from antifraud.views.common import bureau_names, district_names
 
@@ -90,6 +90,25 @@ def hotspot_table(found: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
         "地点": found["place"], "层级": found["level"].map(hotspots.LEVEL_WORD),
         "本周发案": found["cases"].astype(int), "原因": found["reason"],
     })[cols]
+
+
+def week_covered(span: periods.DataSpan):
+    """For hotspots.emerging: whether the data covers the week starting on a given Monday whole."""
+    return lambda monday: span.covers(monday, monday + dt.timedelta(days=6))
+
+
+def hotspot_empty(week: Period, span: periods.DataSpan) -> str:
+    """What an empty hot-spot list says: nothing announced, or no final week to test."""
+    if span.of(week) != periods.COMPLETE:
+        return f"{week.label}数据尚不完整，不做热点判断。"
+    return "本周没有新兴热点（按错误发现率控制，偶然波动不列出）。"
+
+
+def hotspot_rule() -> str:
+    ks = "、".join(str(k) for k in significance.recent_weeks())
+    return (f"近{ks}周发案高于该地前{significance.baseline_weeks()}周水平（精确计数检验，按各地周间波动放宽），"
+            f"且{stats.rule_text()}；本周至少{int(config.setting('hotspots.min_cases', 3))}起。"
+            "“连续上升”只作说明，不单独作为热点依据。")
 
 
 def rate_table(rates: pd.DataFrame) -> pd.DataFrame:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from antifraud import metrics
+from antifraud import metrics, stats
 from antifraud.periods import DataSpan, Period
 from antifraud.views.common import district_names, final_periods, short_label, wan
 
@@ -109,20 +109,29 @@ def fast_stop_by_bureau(trend: pd.DataFrame, chosen: list[Period], units: pd.Dat
     names = district_names(units)
     starts = [p.start for p in chosen]
     labels = [short_label(p).replace("<br>", " ") for p in chosen]
-    out = pd.DataFrame(index=[names.get(str(b), str(b)) for b in units["bureau_id"]], columns=labels, dtype=float)
+    rows = [names.get(str(b), str(b)) for b in units["bureau_id"]]
+    out = pd.DataFrame(index=rows, columns=labels, dtype=float)
+    fast, timed = (pd.DataFrame(0.0, index=rows, columns=labels) for _ in range(2))
     if trend is not None and len(trend):
         for row in trend.itertuples(index=False):
             start = pd.Timestamp(row.period_start).date()
             if start in starts and start in final:
                 value = metric.value({"fast_stop_n": row.fast_stop_n, "fast_stop_den": row.fast_stop_den})
-                out.loc[names.get(str(row.bureau_id), str(row.bureau_id)), labels[starts.index(start)]] = value
+                name, label = names.get(str(row.bureau_id), str(row.bureau_id)), labels[starts.index(start)]
+                out.loc[name, label] = value
+                fast.loc[name, label], timed.loc[name, label] = float(row.fast_stop_n), float(row.fast_stop_den)
+    out.attrs["counts"] = (fast, timed)      # what `improving` tests
     return out
 
 
 def improving(matrix: pd.DataFrame, min_run: int = 3, word: str = "周") -> pd.DataFrame:
-    """Bureaus whose rate rose period after period up to the latest one, at least `min_run` times:
-    区县, 连续上升, 从, 到 (percent), 说明 — 「连续6周上升，33%→88%」. A period without a
-    timed case breaks the run (nothing is known about it)."""
+    """Bureaus whose rate rose period after period up to the latest one, at least `min_run` times,
+    and rose beyond chance: the cases of the run against the periods before it in the window
+    (two proportions), with the false discovery rate controlled over every bureau — one bureau in
+    24 rises three weeks in a row by luck alone. 区县, 连续上升, 从, 到 (percent), 说明 —
+    「连续6周上升，33%→88%」. A period without a timed case breaks the run."""
+    cols = ["区县", "连续上升", "从(%)", "到(%)", "说明"]
+    fast, timed = matrix.attrs.get("counts", (None, None))
     rows = []
     for name, series in matrix.iterrows():
         values = list(series.astype(float))
@@ -132,9 +141,19 @@ def improving(matrix: pd.DataFrame, min_run: int = 3, word: str = "周") -> pd.D
             if pd.isna(now) or pd.isna(before) or not now > before:
                 break
             run += 1
-        if run >= min_run:
-            start, end = values[-1 - run], values[-1]
-            rows.append({"区县": name, "连续上升": run, "从(%)": round(start * 100, 1), "到(%)": round(end * 100, 1),
-                         "说明": f"连续{run}{word}上升，{start * 100:.0f}%→{end * 100:.0f}%"})
-    out = pd.DataFrame(rows, columns=["区县", "连续上升", "从(%)", "到(%)", "说明"])
-    return out.sort_values(["连续上升", "到(%)"], ascending=False).reset_index(drop=True)
+        p = 1.0
+        if run >= min_run and fast is not None:
+            n_run, d_run = fast.loc[name].iloc[-run:].sum(), timed.loc[name].iloc[-run:].sum()
+            n_pre, d_pre = fast.loc[name].iloc[:-run].sum(), timed.loc[name].iloc[:-run].sum()
+            test = stats.proportion_test(n_run, d_run, n_pre, d_pre)
+            p = test.p if test.p is not None and (test.z or 0) > 0 else 1.0
+        start, end = (values[-1 - run], values[-1]) if run else (None, None)
+        rows.append({"区县": name, "连续上升": run, "p": p, "从(%)": None if start is None else round(start * 100, 1),
+                     "到(%)": None if end is None else round(end * 100, 1),
+                     "说明": f"连续{run}{word}上升，{start * 100:.0f}%→{end * 100:.0f}%" if run else ""})
+    found = pd.DataFrame(rows, columns=["区县", "连续上升", "p", "从(%)", "到(%)", "说明"])
+    if found.empty:
+        return pd.DataFrame(columns=cols)
+    found["q"] = stats.bh(found["p"].tolist())
+    out = found[(found["连续上升"] >= min_run) & (found["q"] <= stats.q_level())]
+    return out.sort_values(["连续上升", "到(%)"], ascending=False)[cols].reset_index(drop=True)

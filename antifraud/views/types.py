@@ -5,7 +5,7 @@ import datetime as dt
 
 import pandas as pd
 
-from antifraud import metrics, stats
+from antifraud import config, metrics, significance, stats
 from antifraud.periods import Period
 
 AGE_BANDS = ("<18", "18-29", "30-44", "45-59", "60+", "未知")
@@ -19,7 +19,7 @@ def baseline_window(period: Period, weeks: int = 4) -> tuple[dt.date, dt.date]:
 def mix(now: pd.DataFrame, last4: pd.DataFrame, last_year: pd.DataFrame, period_days: int,
         weeks: int = 4) -> pd.DataFrame:
     """Per type: cases now, the last `weeks` weeks scaled to the period's length, last year;
-    shares of each window; z of now against the scaled baseline (Poisson) and its flag."""
+    shares of each window (descriptive: what is announced as rising is `rising`)."""
     def series(frame, col="cases"):
         if frame is None or frame.empty:
             return pd.Series(dtype=float)
@@ -31,25 +31,27 @@ def mix(now: pd.DataFrame, last4: pd.DataFrame, last_year: pd.DataFrame, period_
     for col, share in (("cases", "share"), ("baseline", "share_baseline"), ("last_year", "share_last_year")):
         total = out[col].sum()
         out[share] = out[col] / total if total else 0.0
-    out["z"] = [stats.poisson_z(n, m) for n, m in zip(out.cases, out.baseline)]
-    out["flag"] = [stats.flag(z) for z in out.z]
     out["avg_loss"] = [metrics.get("avg_loss").value({"loss": l, "cases": n}) for l, n in zip(out.loss, out.cases)]
     out = out.reset_index().sort_values(["cases", "fraud_type"], ascending=[False, True])
     return out.reset_index(drop=True)
 
 
-def rising(mixed: pd.DataFrame, min_cases: int = 3) -> pd.DataFrame:
-    """Types significantly above their last-four-weeks level, with a one-line reason."""
-    cols = ["诈骗类型", "本期发案", "前4周基准", "z", "说明"]
-    if mixed is None or mixed.empty:
+def rising(changes: pd.DataFrame) -> pd.DataFrame:
+    """The types announced as rising (measures.type_changes: beyond chance, the false discovery
+    rate controlled over every type), strongest first, with a one-line reason."""
+    cols = ["诈骗类型", "本期发案", "说明", "q值"]
+    if changes is None or changes.empty:
         return pd.DataFrame(columns=cols)
-    r = mixed[(mixed.flag == "rise") & (mixed.cases >= min_cases)].sort_values("z", ascending=False)
-    return pd.DataFrame({
-        "诈骗类型": r.fraud_type, "本期发案": r.cases.astype(int), "前4周基准": r.baseline.round(1),
-        "z": r.z.round(2),
-        "说明": [f"本期{int(n)}起，前4周水平{m:.1f}起，上升{(n - m) / m * 100:.0f}%" if m else f"本期{int(n)}起，前4周无案件"
-               for n, m in zip(r.cases, r.baseline)],
-    })[cols].reset_index(drop=True)
+    r = changes[changes.flag == "rise"].sort_values(["q", "fraud_type"])
+    return pd.DataFrame({"诈骗类型": r.fraud_type, "本期发案": r.cases.astype(int), "说明": r.reason,
+                         "q值": [float(f"{q:.3g}") for q in r.q]})[cols].reset_index(drop=True)
+
+
+def rising_rule() -> str:
+    ks = "、".join(str(k) for k in significance.recent_weeks())
+    return (f"近{ks}周发案高于此前{significance.baseline_weeks()}周水平（间隔{significance.guard_weeks()}周；"
+            f"按月时与上月比），精确计数检验并按该类型自身的周间波动放宽，{stats.rule_text()}；"
+            f"本期至少{int(config.setting('hotspots.min_cases', 3))}起。")
 
 
 def mix_table(mixed: pd.DataFrame) -> pd.DataFrame:
