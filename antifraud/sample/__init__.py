@@ -115,7 +115,7 @@ def null_spec(args):
     if not (getattr(args, "null", False) or plants or variation is not None):
         return None
     from antifraud.sample import stationary
-    return stationary.Spec(variation=variation or 0.0, scope=getattr(args, "variation_scope", "bureau"),
+    return stationary.Spec(variation=variation or 0.0, scope=getattr(args, "variation_scope", "city"),
                            plants=tuple(stationary.parse_plant(p) for p in plants))
 
 

@@ -17,8 +17,12 @@ last week differ from every other one, which is exactly what a null world must n
 Options (`Spec`):
 - `variation`: week-to-week variation, a gamma factor (mean 1, sd `variation`) per week
   multiplying every count rate of that week — cases, warnings, strike results.
-  `scope="bureau"` (default) draws one factor per week and bureau, `scope="city"` one per
-  week for the whole city (see docs/significance.md for why bureau is the default).
+  `scope="city"` (default) draws one factor per week for the whole city — holidays,
+  weather, province-wide campaigns and platform outages move every bureau together — so
+  each bureau's and station's series is overdispersed by it and the city's totals most
+  of all; `scope="bureau"` draws one per week and bureau (local campaigns and backlogs):
+  the same overdispersion per bureau, less in the city's totals, and bureaus that move
+  apart (what moves a ranking). docs/significance.md says why city is the default.
 - `plants`: changes on top of the null world, each a parameter set (which week, bureau,
   township, size): `CaseRise`, `OverdueRise`, `TownshipRise`.
 
@@ -95,7 +99,7 @@ class TownshipRise:
 @dataclass(frozen=True)
 class Spec:
     variation: float = 0.0                 # sd of the weekly gamma factor; 0 = pure Poisson
-    scope: str = "bureau"                  # "bureau" | "city": who shares a week's factor
+    scope: str = "city"                    # "city" | "bureau": who shares a week's factor
     plants: tuple = field(default_factory=tuple)
 
     def __post_init__(self):
@@ -377,11 +381,20 @@ def strikes(world: g.World, s: Structure, rng: np.random.Generator) -> dict[str,
             "gangs": gangs.ravel(), "dens": dens.ravel(), "cards_frozen": cards.ravel()}
 
 
+def _streams(seed: int) -> list[np.random.Generator]:
+    return [np.random.default_rng(x) for x in np.random.SeedSequence(seed).spawn(7)]
+
+
+def seed_structure(world: g.World, spec: Spec, seed: int) -> Structure:
+    """What `draw` will fix for this seed, without drawing the rest (to choose plants)."""
+    return structure(world, spec, _streams(seed)[6])
+
+
 def draw(world: g.World, spec: Spec, seed: int) -> tuple[Structure, dict, dict, dict, list]:
     """The world's columns for a seed: (structure, cases, warnings, strikes, export streams)."""
     for plant in spec.plants:
         plant_weeks(world, plant)          # fail before drawing anything
-    streams = [np.random.default_rng(x) for x in np.random.SeedSequence(seed).spawn(7)]
+    streams = _streams(seed)
     s = structure(world, spec, streams[6])
     c = cases(world, s, spec, streams[0])
     w = warnings(world, s, spec, streams[1])
