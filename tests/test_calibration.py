@@ -215,10 +215,13 @@ def test_figures_summaries():
 def test_docs_block_is_replaced_in_place(tmp_path):
     page = tmp_path / "significance.md"
     page.write_text("# title\n\nmethod text\n", encoding="utf-8")
-    figures.write_docs(page, f"{figures.BEGIN}\none\n{figures.END}")
-    figures.write_docs(page, f"{figures.BEGIN}\ntwo\n{figures.END}")
+    begin, end = figures.markers("ci")
+    figures.write_docs(page, f"{begin}\none\n{end}")
+    figures.write_docs(page, f"{begin}\ntwo\n{end}")
+    figures.write_docs(page, "{}\nfull\n{}".format(*figures.markers("full")), "full")
     text = page.read_text(encoding="utf-8")
     assert text.startswith("# title\n\nmethod text\n") and "two" in text and "one" not in text
+    assert text.index("two") < text.index("full")
 
 
 # --- the harness at CI size: what the dashboard announces ------------------------------------

@@ -269,6 +269,6 @@ def main(args) -> int:
         run_info = {"command": " ".join(argv), "seconds": result["seconds"], "machine": _machine(),
                     "commit": _commit(), "timings": result["timings"]}
         path = config.ROOT / "docs" / "significance.md"
-        figures.write_docs(path, figures.markdown(summary, run_info))
+        figures.write_docs(path, figures.markdown(summary, run_info, args.size), args.size)
         _log(f"已写入 {path}")
     return 0 if all(figures.meets(summary).values()) else 1

@@ -25,7 +25,11 @@ PLANT_LABELS = {
     "overdue": "(b) 一个分局超期率 5 %→15 %，3周 / one bureau's overdue rate 5 %→15 %",
     "township": "(c) 一个乡镇 ≈1→6 起/周，3周 / one township ≈1→6 cases a week",
 }
-BEGIN, END = "<!-- calibrate:begin -->", "<!-- calibrate:end -->"
+
+
+def markers(size: str) -> tuple[str, str]:
+    """The comments around a size's figures in docs/significance.md (one block per size)."""
+    return f"<!-- calibrate:{size}:begin -->", f"<!-- calibrate:{size}:end -->"
 
 
 def world_label(name: str, variation: float, scope: str) -> str:
@@ -129,9 +133,10 @@ def table(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def markdown(summary: dict, run: dict) -> str:
-    """The figures block of docs/significance.md."""
-    out = [BEGIN, "",
+def markdown(summary: dict, run: dict, size: str = "ci") -> str:
+    """The figures block of docs/significance.md for a run of this size."""
+    begin, end = markers(size)
+    out = [begin, "",
            f"Latest run: `{run['command']}` — code `{run.get('commit', '?')}`, "
            f"{run['seconds']:.0f} s on {run['machine']}.", ""]
     out += ["| world | weeks | announced changes / week | max | weeks with any | most often | "
@@ -149,14 +154,15 @@ def markdown(summary: dict, run: dict) -> str:
     for story in summary.get("stories", []):
         out.append(f"| {story['story']} {story['what']} | {'yes' if story['found'] else '**no**'} | {story['evidence']} |")
     out += ["", "Targets: " + "; ".join(f"{k} {_mark(v)}" for k, v in meets(summary).items()) + ".", "",
-            "Time: " + ", ".join(f"{k} {v:.0f} s" for k, v in run.get("timings", {}).items()) + ".", "", END]
+            "Time: " + ", ".join(f"{k} {v:.0f} s" for k, v in run.get("timings", {}).items()) + ".", "", end]
     return "\n".join(out)
 
 
-def write_docs(path: Path, block: str) -> None:
-    """Replace the figures block between the markers (the rest of the page is left alone)."""
+def write_docs(path: Path, block: str, size: str = "ci") -> None:
+    """Replace the size's figures block between its markers (the rest of the page is left alone)."""
+    begin, end = markers(size)
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
     if pattern.search(text):
         text = pattern.sub(lambda _: block, text)
     else:
