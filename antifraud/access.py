@@ -6,14 +6,19 @@ dashboard.py — is checked as well.
 
 Two ways to log in, both configured in `.streamlit/secrets.toml` (docs/access.md):
 - OIDC through `st.login` when `[auth]` (or a provider table `[auth.<name>]`) holds a
-  `server_metadata_url` — Keycloak, ADFS, … Authlib is imported by Streamlit only then.
+  `server_metadata_url` — Keycloak, ADFS, … It needs the optional packages of
+  requirements-oidc.txt (Authlib and httpx); the button is offered only when they import and
+  the provider's metadata answers (`oidc_problem`), otherwise one sentence says what is missing.
 - A password per user, `[auth.passwords] name = "scrypt$…"` (make one with
   `python -m antifraud.access hash-password`), compared in constant time, with a lockout
   after `[auth] lockout_failures` failures within `lockout_minutes` (kept in the audit store).
 
 Roles (`[auth.roles] name = "admin" | "reader" | "kiosk"`, default reader): admin may
 import; kiosk opens the wall and nothing else. `[auth.districts] name = ["辉县市"]` (in the
-secrets or settings.toml) limits a supervisor to those districts.
+secrets or settings.toml) limits a supervisor to those districts. For an OIDC login the
+provider may carry both in ID-token claims named by `[auth] role_claim` / `districts_claim`;
+an entry in `[auth.roles]` / `[auth.districts]` wins over the claim. A "bureau" user reads
+like a reader and answers the follow-up tasks (督办) of its districts (antifraud/tasks/roles.py).
 
 The decisions are pure functions of plain values (`AuthConfig`, `Identity`) and are
 tested without Streamlit; the Streamlit pieces only gather the values and draw the form.
@@ -26,7 +31,10 @@ import hmac
 import ipaddress
 import logging
 import os
+import re
 import sys
+import threading
+import time
 from dataclasses import dataclass, field
 
 from antifraud import config
@@ -34,7 +42,7 @@ from antifraud import config
 log = logging.getLogger("antifraud.access")
 
 IMPORT_TITLE = "数据导入"
-ROLES = ("admin", "reader", "kiosk")
+ROLES = ("admin", "reader", "kiosk", "bureau")
 SESSION_KEY = "_auth_identity"
 KIOSK_PARAM = "kiosk"
 
@@ -82,7 +90,7 @@ def verify_password(password: str, stored: str | None) -> bool:
 @dataclass(frozen=True)
 class Identity:
     name: str
-    role: str = "reader"               # admin | reader | kiosk
+    role: str = "reader"               # admin | reader | kiosk | bureau
     method: str = "password"           # password | oidc | kiosk-key
     districts: tuple[str, ...] = ()    # () = every district
 
@@ -97,6 +105,8 @@ class AuthConfig:
     import_enabled: bool = False
     lockout_failures: int = 5
     lockout_minutes: float = 15.0
+    role_claim: str = ""               # ID-token claims trusted for role / districts ("" = not used)
+    districts_claim: str = ""
 
     @property
     def login_configured(self) -> bool:
@@ -148,14 +158,33 @@ def auth_config(secrets: dict, settings: dict) -> AuthConfig:
                       require_read=configured and _truthy(s_auth.get("require_login_to_read", "auto"), True),
                       import_enabled=bool(imp.get("enabled", False)),
                       lockout_failures=int(num("lockout_failures", 5)),
-                      lockout_minutes=num("lockout_minutes", 15.0))
+                      lockout_minutes=num("lockout_minutes", 15.0),
+                      role_claim=str(auth.get("role_claim", s_auth.get("role_claim", "")) or "").strip(),
+                      districts_claim=str(auth.get("districts_claim", s_auth.get("districts_claim", "")) or "").strip())
 
 
-def identity_for(cfg: AuthConfig, name: str, method: str) -> Identity:
-    role = cfg.roles.get(name, "reader")
+def _claim_values(value) -> list[str]:
+    """A claim as a list of words: a JSON array, or one string split at commas, 、 or spaces."""
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    if isinstance(value, str):
+        return [v for v in re.split(r"[,，、;；\s]+", value) if v]
+    return []
+
+
+def identity_for(cfg: AuthConfig, name: str, method: str, claims: dict | None = None) -> Identity:
+    """Role and districts: the settings' entry for `name`, else the provider's claims (OIDC), else none."""
+    claims = claims or {}
+    role = cfg.roles.get(name)
+    if role is None and cfg.role_claim:
+        offered = [v.lower() for v in _claim_values(claims.get(cfg.role_claim))]
+        role = next((r for r in ROLES if r in offered), None)
     if role not in ROLES:
         role = "reader"          # an unknown role word grants nothing beyond reading
-    return Identity(name=name, role=role, method=method, districts=cfg.districts.get(name, ()))
+    districts = cfg.districts.get(name)
+    if districts is None and cfg.districts_claim:
+        districts = tuple(_claim_values(claims.get(cfg.districts_claim)))
+    return Identity(name=name, role=role, method=method, districts=tuple(districts or ()))
 
 
 def oidc_name(user: dict) -> str | None:
@@ -271,6 +300,94 @@ def attempt_kiosk_key(cfg: AuthConfig, key: str, store=None, now=None) -> Identi
     return None
 
 
+# ---------------------------------------------------------------- OIDC readiness
+
+OIDC_INSTALL = "pip install -r requirements-oidc.txt"
+_UNAVAILABLE = "统一身份认证登录暂不可用："
+# A provider that answered is asked again after 5 minutes, one that did not after 15 s, so a
+# login page rerun neither waits on a dead provider each time nor hides a recovered one for long.
+_PROBE_TTL = {True: 300.0, False: 15.0}
+_PROBE_TIMEOUT = 3.0
+_probes: dict[str, tuple[float, str | None]] = {}
+_probes_lock = threading.Lock()
+
+
+def oidc_modules_problem() -> str | None:
+    """The sentence to show when Streamlit's login route could not run here, else None.
+
+    Streamlit's /auth/login imports Authlib's Starlette client, which imports httpx; `st.login`
+    itself checks only Authlib, so without httpx the button ends on a bare 500 page. The same
+    import is tried here before a button is offered.
+    """
+    import importlib
+    try:
+        import authlib
+        version = tuple(int(p) for p in re.findall(r"\d+", str(authlib.__version__))[:3])
+        if version < (1, 3, 2):
+            return f"{_UNAVAILABLE}服务器上的 Authlib 版本过旧（{authlib.__version__}），请管理员执行 {OIDC_INSTALL} 后重启看板。"
+        importlib.import_module("authlib.integrations.starlette_client")
+    except ImportError as exc:
+        top = (getattr(exc, "name", None) or "authlib").split(".")[0]
+        missing = {"authlib": "Authlib"}.get(top, top)
+        log.warning("OIDC login unavailable: module %s cannot be imported", top)
+        return f"{_UNAVAILABLE}服务器缺少 {missing} 组件，请管理员执行 {OIDC_INSTALL} 后重启看板。"
+    return None
+
+
+def oidc_config_problem(auth: dict, provider: str) -> str | None:
+    """The keys `st.login` insists on (Streamlit raises on each of them), checked before a click."""
+    section = auth if provider == "default" else auth.get(provider) or {}
+    missing = [k for k in ("redirect_uri", "cookie_secret") if not auth.get(k)]
+    missing += [k for k in ("client_id", "client_secret", "server_metadata_url") if not section.get(k)]
+    if "_" in provider:
+        missing.append(f"[auth.{provider}] 名称中的下划线")
+    if missing:
+        return f"{_UNAVAILABLE}.streamlit/secrets.toml 的登录配置缺少 {'、'.join(missing)}，请管理员按 docs/access.md 补全。"
+    return None
+
+
+def probe_metadata(url: str, timeout: float = _PROBE_TIMEOUT) -> str | None:
+    """Fetch the provider's metadata as Authlib will (httpx, same proxy and TLS settings)."""
+    try:
+        try:
+            import httpx2 as httpx   # Authlib's own choice when both are installed
+        except ImportError:
+            import httpx
+        response = httpx.get(url, timeout=timeout, follow_redirects=True)
+        response.raise_for_status()
+        meta = response.json()
+    except Exception as exc:  # noqa: BLE001 - any failure means: no login through this provider now
+        log.warning("OIDC provider metadata %s unreachable: %s", url, type(exc).__name__)
+        return f"{_UNAVAILABLE}暂时无法连接身份认证服务，请稍后再试（管理员可查看看板日志）。"
+    lacking = [k for k in ("authorization_endpoint", "token_endpoint", "jwks_uri")
+               if not isinstance(meta, dict) or not meta.get(k)]
+    if lacking:
+        log.warning("OIDC provider metadata %s lacks %s", url, ", ".join(lacking))
+        return f"{_UNAVAILABLE}身份认证服务返回的配置信息不完整，请管理员检查 server_metadata_url。"
+    return None
+
+
+def _probe_cached(url: str) -> str | None:
+    now = time.monotonic()   # an interval for the cache, not a reading of the centre's clock
+    with _probes_lock:
+        hit = _probes.get(url)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    problem = probe_metadata(url)
+    with _probes_lock:
+        _probes[url] = (now + _PROBE_TTL[problem is None], problem)
+    return problem
+
+
+def oidc_problem(auth: dict, provider: str, probe=None) -> str | None:
+    """One calm sentence when the login button for `provider` would fail, else None."""
+    problem = oidc_modules_problem() or oidc_config_problem(auth, provider)
+    if problem:
+        return problem
+    section = auth if provider == "default" else auth.get(provider) or {}
+    return (probe or _probe_cached)(str(section["server_metadata_url"]))
+
+
 # ---------------------------------------------------------------- Streamlit pieces
 
 def _secrets() -> dict:
@@ -297,11 +414,12 @@ def current() -> Identity | None:
     cfg = current_config()
     if cfg.providers:
         try:
-            name = oidc_name(st.user.to_dict())
+            user = st.user.to_dict()
         except Exception:  # noqa: BLE001 - no user info outside a session
-            name = None
+            user = {}
+        name = oidc_name(user)
         if name:
-            return identity_for(cfg, name, "oidc")
+            return identity_for(cfg, name, "oidc", user)
     return None
 
 
@@ -355,14 +473,23 @@ def login_form(cfg: AuthConfig, reason: str, title: str) -> None:
     st.markdown(f"### {title}")
     st.caption(marking_line(None))
     st.info(reason)
+    auth = (_secrets().get("auth") or {}) if cfg.providers else {}
+    said = set()
     for provider in cfg.providers:
         label = "使用单位统一身份认证登录" if provider == "default" else f"使用 {provider} 登录"
+        problem = oidc_problem(auth, provider)
+        if problem:
+            # in place of a button that would end on Streamlit's bare error page (said once, not per provider)
+            if problem not in said:
+                said.add(problem)
+                st.info(problem[:-1] + "；也可使用下方的用户名和密码登录。" if cfg.passwords else problem)
+            continue
         if st.button(label, key=f"login_oidc_{provider}", type="primary"):
             try:
                 st.login() if provider == "default" else st.login(provider)
-            except Exception as exc:  # noqa: BLE001 - e.g. Authlib missing or the provider unreachable
+            except Exception as exc:  # noqa: BLE001 - whatever the checks above did not foresee
                 log.warning("OIDC login failed to start: %s", type(exc).__name__)
-                st.error("无法连接统一身份认证（请检查 Authlib 是否安装、身份认证服务是否可达）。")
+                st.info(f"{_UNAVAILABLE}请管理员查看看板日志。")
     if cfg.passwords:
         with st.form("login_form", clear_on_submit=True):
             name = st.text_input("用户名", key="login_name")

@@ -152,6 +152,8 @@ def period_revisions(period: Period, filters: Filters, kpis: dict, db: Path | No
     comparison column, so nothing is recomputed), then this period if it was issued before."""
     prev_key = "prev_week" if period.kind == "week" else "prev_month"
     prev_values = {name: row[prev_key] for name, row in kpis.items()}
+    if all(v is None for v in prev_values.values()):
+        prev_values = None      # a period compared with nothing (not final yet): compute the previous one
     now_values = {name: row["value"] for name, row in kpis.items()}
     parts = [revisions(period.prev(), filters, prev_values, db), revisions(period, filters, now_values, db)]
     parts = [p for p in parts if len(p)]

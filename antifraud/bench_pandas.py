@@ -147,6 +147,7 @@ def recent_imports(f, **_):
 def data_status(f, **_):
     reported, issued = f["cases"].reported_at, f["warnings"].issued_at
     return pd.DataFrame({"data_as_of": [pd.Timestamp(_meta(f).get("data_as_of"))],
+                         "as_of_imported_at": [pd.Timestamp(_meta(f).get("as_of_imported_at"))],
                          "last_import_at": [f["imports"].imported_at.max()],
                          "first_day": [reported.min().normalize()],
                          "last_case_day": [reported.max().normalize()],

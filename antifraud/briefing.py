@@ -73,10 +73,8 @@ class Briefing:
     filters: Filters
     districts: list[str]                     # district names of filters.bureaus ([] = whole city)
     bureau_names: list[str]
-    data_as_of: dt.datetime | None
-    last_import: dt.datetime | None
-    provisional: bool
-    no_data: bool
+    span: periods.DataSpan                   # what the data covers (the period's state, data_as_of)
+    no_data: bool                            # nothing to report: the data does not reach the period, or it is empty
     kpis: dict
     headlines: list[str] = field(default_factory=list)
     areas: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -99,6 +97,23 @@ class Briefing:
     @property
     def kind(self) -> str:
         return self.period.kind
+
+    @property
+    def state(self) -> str:
+        return self.span.of(self.period)
+
+    @property
+    def provisional(self) -> bool:
+        """Not final: the data reaches into the period but not complete to its end (DATA.md)."""
+        return self.state == periods.PROVISIONAL
+
+    @property
+    def data_as_of(self) -> dt.datetime | None:
+        return self.span.data_as_of
+
+    @property
+    def last_import(self) -> dt.datetime | None:
+        return self.span.last_import_at
 
     @property
     def title(self) -> str:
@@ -129,15 +144,10 @@ class Briefing:
 
 # ---------------------------------------------------------------- inputs: period and filters
 
-def data_status() -> dict:
-    frame = queries.run("data_status")
-    row = frame.iloc[0].to_dict() if len(frame) else {}
-    return {k: (None if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT else
-                (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v)) for k, v in row.items()}
-
-
-def choose_period(week: str | None = None, month: str | None = None, status: dict | None = None) -> Period:
-    """--week / --month, or the last complete week in the data. A malformed period is a UsageError."""
+def choose_period(week: str | None = None, month: str | None = None,
+                  span: periods.DataSpan | None = None) -> Period:
+    """--week / --month, or the latest complete week in the data (DataSpan.default_week).
+    A malformed period is a UsageError."""
     text = week or month
     if text:
         try:
@@ -147,8 +157,7 @@ def choose_period(week: str | None = None, month: str | None = None, status: dic
         if (week and period.kind != "week") or (month and period.kind != "month"):
             raise config.UsageError(f"周期格式不对：{text}（--week 用 2026-W47，--month 用 2026-11）")
         return period
-    status = status if status is not None else data_status()
-    return periods.last_complete_week(status.get("data_as_of"), status.get("last_import_at"))
+    return (span or measures.data_span()).default_week()
 
 
 def known_types() -> set[str]:
@@ -315,8 +324,7 @@ def ranking_tables(period: Period, filters: Filters) -> dict[str, pd.DataFrame]:
 
 def headline_sentences(b: Briefing, totals: dict[str, pd.DataFrame]) -> list[str]:
     """The wall's sentences: `headlines.sentences` over the same KPIs and type shift."""
-    return list(headlines.sentences(b.kpis, type_shift(totals["now"], totals["prev"]), b.kind,
-                                    b.provisional))
+    return list(headlines.sentences(b.kpis, type_shift(totals["now"], totals["prev"]), b.kind, b.state))
 
 
 def _direction_word(pct: float) -> str:
@@ -363,15 +371,13 @@ def _r(v, digits=2):
 # ---------------------------------------------------------------- assembly
 
 def build(period: Period, filters: Filters = Filters(), with_revisions: bool = True) -> Briefing:
-    status = data_status()
-    as_of, last_import = status.get("data_as_of"), status.get("last_import_at")
+    span = measures.data_span()
     districts, bureau_names = district_names(filters)
-    kpis = measures.kpis(measures.window_totals(period, filters), period.kind)
+    kpis = measures.kpis(measures.window_totals(period, filters), period.kind, measures.coverage(period, span))
     counts = ("cases", "warnings", "arrests", "gangs", "dens", "cards_frozen")
     no_data = all(not kpis[c]["value"] for c in counts)
     b = Briefing(period=period, filters=filters, districts=districts, bureau_names=bureau_names,
-                 data_as_of=as_of, last_import=last_import,
-                 provisional=not period.is_complete(as_of, last_import), no_data=no_data, kpis=kpis)
+                 span=span, no_data=no_data, kpis=kpis)
     b.bureaus = per_bureau(period, filters)
     b.interception = interception_table(b.bureaus)
     b.overdue = overdue_warnings(period, filters)

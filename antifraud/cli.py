@@ -1,4 +1,4 @@
-"""One entry point: python -m antifraud sample|ingest|report|bench|calibrate|export-parquet."""
+"""One entry point: python -m antifraud sample|ingest|report|bench|calibrate|export-parquet|tasks."""
 from __future__ import annotations
 
 import argparse
@@ -77,6 +77,19 @@ def parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export-parquet", help="按 年/周/分县局 分区导出 Parquet")
     e.add_argument("dir")
     e.add_argument("--db", default=None)
+
+    t = sub.add_parser("tasks", help="督办事项：导出存档、备份、一致性检查")
+    ts = t.add_subparsers(dest="tasks_command", required=True)
+    te = ts.add_parser("export", help="导出督办事项（csv 为一张表，xlsx 含全部三张表）")
+    te.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    te.add_argument("--table", choices=["tasks", "feedback", "journal"], default="tasks", help="csv 导出哪张表")
+    te.add_argument("--out", default=None, help="csv 默认写到标准输出；xlsx 默认 tasks-<日期>.xlsx")
+    te.add_argument("--db", default=None)
+    tb = ts.add_parser("backup", help="在线备份任务库（写入不停）")
+    tb.add_argument("--out", required=True)
+    tb.add_argument("--db", default=None)
+    tc = ts.add_parser("check", help="检查任务库：结构、每项可读、修改记录与当前值一致")
+    tc.add_argument("--db", default=None)
     return p
 
 
@@ -96,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             from antifraud.bench import main as run
         elif command == "calibrate":
             from antifraud.calibrate import main as run
+        elif command == "tasks":
+            from antifraud.tasks.export import main as run
         else:
             from antifraud.parquet import main as run
         return int(run(args) or 0)

@@ -1,6 +1,6 @@
 """Headline sentences in Chinese, written from the KPIs (pure: dicts and frames in, strings out).
 
-    sentences(kpis, type_shift=None, kind="week", provisional=False, max_sentences=5) -> list[str]
+    sentences(kpis, type_shift=None, kind="week", state="complete", max_sentences=5) -> list[str]
 
 `kpis` is `measures.kpis(...)` (the report-JSON shape). `type_shift` is a frame with one
 row per fraud type and the columns `fraud_type`, `cases`, `loss` (this period) and
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 
-from antifraud import config, metrics, stats
+from antifraud import config, metrics, periods, stats
 
 
 def _word(pct: float | None) -> str | None:
@@ -96,13 +96,19 @@ def _rate_phrases(kpis: dict, names, prev_key: str) -> list[str]:
     return out
 
 
-def sentences(kpis: dict, type_shift=None, kind: str = "week", provisional: bool = False,
+def sentences(kpis: dict, type_shift=None, kind: str = "week", state: str = periods.COMPLETE,
               max_sentences: int = 5) -> list[str]:
-    """Three to five headline sentences for a period (see the module docstring for the rules)."""
+    """Three to five headline sentences for a period (see the module docstring for the rules).
+
+    A period the data does not reach gets none (the page says why); a provisional one is named
+    so, and its KPIs carry no changes to report (measures.kpis blanks them).
+    """
     prev_key, change_key = ("prev_week", "wow_pct") if kind == "week" else ("prev_month", "mom_pct")
     word = "本周" if kind == "week" else "本月"
-    if provisional:
-        word += "（未完结）"
+    if state == periods.NO_DATA:
+        return []
+    if state == periods.PROVISIONAL:
+        word += "（临时数据）"
     out: list[str] = []
     c, loss = kpis.get("cases", {}), kpis.get("loss", {})
 

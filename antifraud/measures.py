@@ -9,7 +9,7 @@ import pandas as pd
 
 import queries
 from antifraud import metrics, stats
-from antifraud.periods import Period
+from antifraud.periods import COMPLETE, NO_DATA, DataSpan, Period
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,19 @@ class Filters:
 
     def params(self) -> dict:
         return {"bureaus": list(self.bureaus), "types": list(self.types)}
+
+
+def data_span() -> DataSpan:
+    """What the data covers (`data_status`, one row kept by every import)."""
+    frame = queries.run("data_status")
+    row = frame.iloc[0] if len(frame) else pd.Series(dtype=object)
+
+    def moment(key):
+        v = row.get(key)
+        return None if v is None or pd.isna(v) else pd.Timestamp(v).to_pydatetime()
+    first = moment("first_day")
+    return DataSpan(first_day=first.date() if first else None, data_as_of=moment("data_as_of"),
+                    as_of_imported_at=moment("as_of_imported_at"), last_import_at=moment("last_import_at"))
 
 
 def _window(start: dt.date, end: dt.date, filters: Filters) -> dict:
@@ -172,13 +185,41 @@ def _round(v, digits=2):
     return None if v is None else round(v, digits)
 
 
-def kpis(totals: dict[str, pd.Series], kind: str = "week") -> dict[str, dict]:
-    """Every catalogue metric with its comparisons, in the report JSON's shape."""
+def coverage(period: Period, span: DataSpan) -> dict[str, str | bool]:
+    """The period's state ("now") and, per comparison window, whether the data covers it whole.
+
+    A comparison against a window the data does not cover (last year before the data began,
+    a YTD that starts before it) is no comparison; a period that is not complete is compared
+    with nothing (its figures still move).
+    """
+    state = span.of(period)
+    out: dict[str, str | bool] = {"now": state}
+    for key, (start, end) in windows(period).items():
+        if key == "ytd":      # the period's own year to date: shown with the period, if the data covers its start
+            out[key] = state != NO_DATA and span.first_day is not None and span.first_day <= start
+        elif key != "now":
+            out[key] = state == COMPLETE and span.covers(start, end)
+    return out
+
+
+def kpis(totals: dict[str, pd.Series], kind: str = "week",
+         covered: dict[str, str | bool] | None = None) -> dict[str, dict]:
+    """Every catalogue metric with its comparisons, in the report JSON's shape.
+
+    `covered` (from `coverage`) blanks what the data cannot support: every figure of a period
+    the data does not reach, and every change against a window it does not cover whole.
+    Without it every window counts (figures computed by hand in tests, the archive's replay).
+    """
     prev_key, change_key = ("prev_week", "wow_pct") if kind == "week" else ("prev_month", "mom_pct")
+    covered = covered or {}
+    state = covered.get("now", COMPLETE)
+    usable = {k: state != NO_DATA and covered.get(k, True) is not False for k in totals}
+    usable["now"] = state != NO_DATA
     out = {}
     for m in metrics.CATALOGUE:
-        v = {k: m.value(s) for k, s in totals.items()}
-        z, z_yoy = _z(m, totals["now"], totals["prev"]), _z(m, totals["now"], totals["last_year"])
+        v = {k: (m.value(s) if usable.get(k) else None) for k, s in totals.items()}
+        z = _z(m, totals["now"], totals["prev"]) if usable["now"] and usable["prev"] else None
+        z_yoy = _z(m, totals["now"], totals["last_year"]) if usable["now"] and usable["last_year"] else None
         integer = m.kind == "count"
         conv = (lambda x: None if x is None else int(round(x))) if integer else (
             lambda x: None if x is None else round(x, 6 if m.kind in ("rate", "per_10k") else 2))

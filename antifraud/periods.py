@@ -65,11 +65,6 @@ class Period:
     def dates_label(self) -> str:
         return f"{self.start:%Y-%m-%d} 至 {self.end:%Y-%m-%d}"
 
-    def is_complete(self, *moments) -> bool:
-        """Complete once data_as_of or the latest import lies after the last day."""
-        day = reference_day(*moments)
-        return day is not None and day > self.end
-
 
 def week_from(year: int, week: int) -> Period:
     start = dt.date.fromisocalendar(year, week, 1)
@@ -104,19 +99,88 @@ def parse(text: str) -> Period:
     raise ValueError(f"无法识别的周期：{text[:40]!r}（应为 2026-W47 或 2026-11）")
 
 
-def reference_day(*moments) -> dt.date | None:
-    days = [m.date() if isinstance(m, dt.datetime) else m for m in moments if m is not None]
-    days = [d for d in days if not (isinstance(d, float))]
-    return max(days) if days else None
+# What a period's figures are worth, given what the data covers (DATA.md, Periods and windows).
+COMPLETE, PROVISIONAL, NO_DATA = "complete", "provisional", "no_data"
 
 
-def last_complete_week(*moments) -> Period:
-    """The last ISO week that ended before the latest data or import (the meeting's default)."""
-    return week_of(reference_day(*moments) or clock.today()).prev()
+@dataclass(frozen=True)
+class DataSpan:
+    """What the data covers: its first day, its latest event (`data_as_of`) and when the rows of
+    that day arrived (`as_of_imported_at`). Every default period and every "is this final?"
+    question is answered here, from the data, never from today's date."""
+    first_day: dt.date | None = None
+    data_as_of: dt.datetime | None = None
+    as_of_imported_at: dt.datetime | None = None
+    last_import_at: dt.datetime | None = None
 
+    @property
+    def last_day(self) -> dt.date | None:
+        return self.data_as_of.date() if self.data_as_of is not None else None
 
-def last_complete_month(*moments) -> Period:
-    return month_of(reference_day(*moments) or clock.today()).prev()
+    @property
+    def final_through(self) -> dt.date | None:
+        """The last day whose figures are final: the data's last day once its rows arrived after
+        that day ended (a Monday import of the week to Sunday), else the day before."""
+        last = self.last_day
+        if last is None:
+            return None
+        arrived = self.as_of_imported_at
+        if arrived is not None and arrived >= dt.datetime.combine(last + dt.timedelta(days=1), dt.time()):
+            return last
+        return last - dt.timedelta(days=1)
+
+    def state(self, start: dt.date, end: dt.date) -> str:
+        """COMPLETE, PROVISIONAL (the data reaches into the window but not final to its end, or
+        starts inside it) or NO_DATA (the data does not reach the window at all)."""
+        last = self.last_day
+        if last is None or start > last or (self.first_day is not None and end < self.first_day):
+            return NO_DATA
+        if end > self.final_through or (self.first_day is not None and start < self.first_day):
+            return PROVISIONAL
+        return COMPLETE
+
+    def of(self, period: "Period") -> str:
+        return self.state(period.start, period.end)
+
+    def covers(self, start: dt.date, end: dt.date) -> bool:
+        """A comparison window counts only when the data covers it whole."""
+        return self.state(start, end) == COMPLETE
+
+    def default_week(self) -> "Period":
+        """The latest complete week; with no data, the week before today's."""
+        final = self.final_through
+        if final is None:
+            return week_of(clock.today()).prev()
+        return week_of(final + dt.timedelta(days=1)).prev()
+
+    def default_month(self) -> "Period":
+        final = self.final_through
+        if final is None:
+            return month_of(clock.today()).prev()
+        return month_of(final + dt.timedelta(days=1)).prev()
+
+    def default(self, kind: str) -> "Period":
+        return self.default_week() if kind == "week" else self.default_month()
+
+    def notice(self, period: "Period") -> str | None:
+        """What a page or briefing says about a period whose figures are not final (None when complete)."""
+        state = self.of(period)
+        word = "本周" if period.kind == "week" else "本月"
+        if state == NO_DATA:
+            if self.last_day is not None and period.start > self.last_day:
+                return f"{word}数据尚未导入（{self.reach_text()}）：不显示数字、环比、同比与显著性。"
+            return f"{period.label}早于数据起始日（{self.first_day or '—'}），没有数据。"
+        if state == PROVISIONAL:
+            if self.first_day is not None and period.start < self.first_day:
+                return (f"{period.label}只有{self.first_day:%m-%d}以后的数据，为不完整的临时数据："
+                        "不做环比、同比与显著性比较。")
+            return (f"{period.label}为临时数据（{self.reach_text()}，本期尚未结束或尚未导入完整），"
+                    "数字会随导入变化：不做环比、同比与显著性比较。")
+        return None
+
+    def reach_text(self) -> str:
+        """「数据截至 11-22」: what a "no data yet" notice cites."""
+        return f"数据截至 {self.last_day:%m-%d}" if self.last_day is not None else "尚无数据"
 
 
 def recent_weeks(end_week: Period, count: int) -> list[Period]:

@@ -475,25 +475,20 @@ def rank_window(start: dt.date, end: dt.date, filters: measures.Filters | None =
     now = frames.pop("now")
     out = rank(now, **frames, scale=days / ref_days, cfg=cfg)
     out["provisional"] = provisional
-    out.attrs.update(start=start.isoformat(), end=end.isoformat(), provisional=provisional)
+    no_data = measures.data_span().state(start, end) == periods.NO_DATA
+    if no_data:       # nothing to rank: a table of zeros would still name a first and a last
+        out = out.iloc[0:0]
+    out.attrs.update(start=start.isoformat(), end=end.isoformat(), provisional=provisional, no_data=no_data)
     return out
 
 
 def _first_day() -> dt.date | None:
-    status = queries.run("data_status")
-    if status.empty or pd.isna(status.iloc[0].get("first_day")):
-        return None
-    return pd.Timestamp(status.iloc[0]["first_day"]).date()
+    return measures.data_span().first_day
 
 
 def is_provisional(period: Period) -> bool:
-    status = queries.run("data_status")
-    if status.empty:
-        return True
-    row = status.iloc[0]
-    moments = [v.to_pydatetime() if hasattr(v, "to_pydatetime") else v
-               for v in (row.get("data_as_of"), row.get("last_import_at")) if pd.notna(v)]
-    return not period.is_complete(*moments)
+    """A period that is not complete is ranked provisionally, never as final (DATA.md)."""
+    return measures.data_span().of(period) != periods.COMPLETE
 
 
 def _period(period: Period | str) -> Period:

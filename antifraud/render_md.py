@@ -110,13 +110,13 @@ def render(b: Briefing) -> str:
              f"数据截至：{b.data_as_of:%Y-%m-%d %H:%M}" if b.data_as_of else "数据截至：—",
              f"生成时间：{b.generated_at:%Y-%m-%d %H:%M}"]
     if b.provisional:
-        facts.append("**本期数据尚不完整（临时数），排名仅供参考。**")
+        facts.append(f"**{b.span.notice(b.period)}排名仅供参考。**")
     add("\n".join(f"- {x}" for x in facts) + "\n")
 
     if b.no_data:
         add("## 本期无数据\n")
-        add(f"{b.period.label}（{b.period.dates_label}）在所选范围内没有案件、预警或打击战果记录。"
-            "请确认数据是否已导入，或选择其他周期。\n")
+        add((b.span.notice(b.period) or f"{b.period.label}（{b.period.dates_label}）在所选范围内没有案件、"
+             "预警或打击战果记录。请确认数据是否已导入，或选择其他周期。") + "\n")
         _revisions(b, add)
         if marking:
             add(f"\n---\n**{marking}**\n")

@@ -67,8 +67,9 @@ def render(b: Briefing) -> bytes:
     title = b.title
     _cover(book, b)
     if b.no_data:
-        book.add_lines("本期无数据", [("说明", f"{b.period.label}（{b.period.dates_label}）在所选范围内没有案件、"
-                                             "预警或打击战果记录。请确认数据是否已导入，或选择其他周期。")],
+        book.add_lines("本期无数据", [("说明", b.span.notice(b.period) or (
+            f"{b.period.label}（{b.period.dates_label}）在所选范围内没有案件、"
+            "预警或打击战果记录。请确认数据是否已导入，或选择其他周期。"))],
                        title=title)
     else:
         lines = [("要点", s) for s in b.headlines] + [("提示", a) for a in b.alerts] + \
@@ -146,7 +147,7 @@ def _cover(book, b: Briefing) -> None:
             ("诈骗类型", "、".join(b.filters.types) or "全部"),
             ("数据截至", f"{b.data_as_of:%Y-%m-%d %H:%M}" if b.data_as_of else "—"),
             ("最近导入", f"{b.last_import:%Y-%m-%d %H:%M}" if b.last_import else "—"),
-            ("数据状态", "临时数（本期尚未结束或数据未导入完整），排名仅供参考" if b.provisional else "完整"),
+            ("数据状态", (b.span.notice(b.period) or "") + ("排名仅供参考" if b.provisional else "") or "完整"),
             ("生成时间", f"{b.generated_at:%Y-%m-%d %H:%M}"),
             ("密级标识", str(config.setting("marking.text", "") or "—")),
             ("单位", "汇总表金额单位万元（两位小数），比率为百分比；“分县局数据(元)”为原始数据，金额单位元。"),

@@ -86,4 +86,5 @@ INSERT INTO data_span
 SELECT (SELECT CAST(value AS TIMESTAMP) FROM meta WHERE key = 'data_as_of'),
        (SELECT max(imported_at) FROM imports),
        (SELECT min(day) FROM case_daily), (SELECT max(day) FROM case_daily),
-       (SELECT max(day) FROM warning_bureau_daily);
+       (SELECT max(day) FROM warning_bureau_daily),
+       (SELECT CAST(value AS TIMESTAMP) FROM meta WHERE key = 'as_of_imported_at');

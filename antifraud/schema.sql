@@ -80,4 +80,6 @@ CREATE TABLE IF NOT EXISTS fraud_type_counts (fraud_type VARCHAR, n BIGINT);
 -- of min/max over the whole history on every view.
 CREATE TABLE IF NOT EXISTS data_span (
     data_as_of TIMESTAMP, last_import_at TIMESTAMP, first_day DATE, last_case_day DATE,
-    last_warning_day DATE);
+    last_warning_day DATE,
+    as_of_imported_at TIMESTAMP);   -- when rows of data_as_of's day last arrived (DATA.md: a period is
+                                    -- complete once they arrived after it ended)

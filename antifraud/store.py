@@ -161,7 +161,8 @@ def _apply_batch(con, batch: Batch, now) -> None:
         con.execute(f"DROP TABLE {temp}")
 
 
-ROLLUP_TABLES = ("case_daily", "warning_daily", "warning_bureau_daily", "warning_sign_daily", "area_weekly")
+ROLLUP_TABLES = ("case_daily", "warning_daily", "warning_bureau_daily", "warning_sign_daily", "area_weekly",
+                 "data_span")
 # Any change to the rollup or schema SQL changes this, and the next import rebuilds every
 # rollup from the tables: a database built by an older version never mixes definitions.
 ROLLUP_VERSION = hashlib.sha256((SCHEMA + ROLLUPS).encode("utf-8")).hexdigest()[:16]
@@ -188,12 +189,30 @@ def prepare_rollups(con) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE _rebuild_all AS SELECT 1 AS yes")
 
 
+def _as_of_imported_at(con, data_as_of, previous_as_of) -> dt.datetime | None:
+    """When rows of the data's last day last arrived: this import's time if its batches brought
+    rows of that day (new or changed: `touched_days` before the rollup refresh adds its own),
+    else what the previous import recorded. A period ends complete only when those rows
+    arrived after it ended (DATA.md, Periods and windows), so an import of old extracts
+    never makes the data's newest week look complete."""
+    if data_as_of is None:
+        return None
+    this_import = con.execute("SELECT max(imported_at) FROM imports").fetchone()[0]
+    brought = con.execute("SELECT count(*) FROM touched_days WHERE day = CAST($d AS DATE)",
+                          {"d": data_as_of}).fetchone()[0]
+    kept = _meta(con, "as_of_imported_at")
+    if brought or str(previous_as_of or "") != data_as_of.isoformat() or not kept:
+        return this_import
+    return dt.datetime.fromisoformat(kept)
+
+
 def refresh_rollups(con) -> None:
     params = overdue_limits()
     previous_as_of = _meta(con, "data_as_of")
     data_as_of = con.execute(
         "SELECT greatest((SELECT max(reported_at) FROM cases), (SELECT max(issued_at) FROM warnings))"
     ).fetchone()[0]
+    as_of_imported = _as_of_imported_at(con, data_as_of, previous_as_of)
     rebuild = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = '_rebuild_all'"
                           ).fetchone()[0]
     if rebuild:
@@ -209,6 +228,7 @@ def refresh_rollups(con) -> None:
                 "SELECT DISTINCT day FROM touched_days WHERE day IS NOT NULL")
     params["export_time"] = data_as_of or dt.datetime(1970, 1, 1)
     values = {"data_as_of": data_as_of.isoformat() if data_as_of else None,
+              "as_of_imported_at": as_of_imported.isoformat() if as_of_imported else None,
               "overdue_limits": f"高={params['high']},中={params['mid']},低={params['low']}",
               "limit_high": str(params["high"]), "limit_mid": str(params["mid"]),
               "limit_low": str(params["low"]), "rollup_version": ROLLUP_VERSION,

@@ -24,6 +24,7 @@ import streamlit as st
 
 import queries
 from antifraud import access, clock, config, metrics, periods, stats, wall as wall_mode
+from antifraud import measures
 from antifraud.measures import Filters
 from antifraud.periods import Period
 
@@ -55,6 +56,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/warnings.py", "预警劝阻", "warnings"),
     PageSpec("pages/types.py", "诈骗类型", "types"),
     PageSpec("pages/bureaus.py", "分县局排名", "bureaus"),
+    PageSpec("pages/followup.py", "督办", "followup"),
     PageSpec("pages/data_import.py", "数据导入", "import"),
 )
 
@@ -71,9 +73,7 @@ class Context:
     districts: list[str]
     types: list[str]
     wall: bool
-    data_as_of: dt.datetime | None
-    last_import: dt.datetime | None
-    provisional: bool
+    span: periods.DataSpan          # what the data covers; every "is this final?" comes from it
     city: str
     units: pd.DataFrame
     notices: list[str] = field(default_factory=list)
@@ -82,6 +82,28 @@ class Context:
     @property
     def kind(self) -> str:
         return self.period.kind
+
+    @property
+    def data_as_of(self) -> dt.datetime | None:
+        return self.span.data_as_of
+
+    @property
+    def state(self) -> str:
+        """periods.COMPLETE / PROVISIONAL / NO_DATA for the chosen period."""
+        return self.span.of(self.period)
+
+    @property
+    def provisional(self) -> bool:
+        return self.state == periods.PROVISIONAL
+
+    @property
+    def no_data(self) -> bool:
+        return self.state == periods.NO_DATA
+
+    @property
+    def covered(self) -> dict:
+        """For measures.kpis: which windows the data supports (no change against what it does not cover)."""
+        return measures.coverage(self.period, self.span)
 
     @property
     def scope(self) -> str:
@@ -128,6 +150,23 @@ def month_options(first_day: dt.date | None, last_day: dt.date | None) -> list[s
     return out
 
 
+def linked_options(options: list[str], linked: list[str], kind: str) -> list[str]:
+    """The options, plus a period from a shared link that lies after the data but not after
+    today: a link sent before its week was imported opens that week and says so."""
+    out = list(options)
+    for text in linked[:1]:
+        try:
+            period = periods.parse(text)
+        except ValueError:
+            continue
+        current = periods.week_of(clock.today()) if kind == "week" else periods.month_of(clock.today())
+        newest = periods.parse(out[0]) if out else None
+        if (period.kind == kind and period.key not in out and period.start <= current.start
+                and (newest is None or period.start > newest.start)):
+            out.insert(0, period.key)
+    return out
+
+
 _NUMBER_RUN = re.compile(r"\d[\d \-]{9,}\d")
 
 
@@ -156,10 +195,12 @@ def choose_period(week_key: str | None, month_key: str | None, default_week: Per
     return default_week
 
 
-def header_text(city: str, period: Period, scope: str, data_as_of, provisional: bool) -> str:
+STATE_FLAG = {periods.PROVISIONAL: "（临时数据）", periods.NO_DATA: "（尚无数据）"}
+
+
+def header_text(city: str, period: Period, scope: str, data_as_of, state: str = periods.COMPLETE) -> str:
     as_of = f"{data_as_of:%Y-%m-%d %H:%M}" if data_as_of is not None and not pd.isna(data_as_of) else "—"
-    flag = "（临时：本期尚未结束）" if provisional else ""
-    return f"{city} · {period.label}{flag}（{period.dates_label}） · {scope} · 数据截至 {as_of}"
+    return f"{city} · {period.label}{STATE_FLAG.get(state, '')}（{period.dates_label}） · {scope} · 数据截至 {as_of}"
 
 
 def change_text(pct: float | None, z: float | None, direction: int, word: str,
@@ -279,26 +320,24 @@ def _build(title: str) -> Context:
     if not _ensure_database():
         st.stop()
 
-    status = queries.run("data_status")
-    row = status.iloc[0] if len(status) else pd.Series(dtype=object)
-    data_as_of = _ts(row.get("data_as_of"))
-    last_import = _ts(row.get("last_import_at"))
-    first_day = _day(row.get("first_day"))
-    last_day = (data_as_of.date() if data_as_of is not None else None) or _day(row.get("last_case_day"))
+    span = measures.data_span()
 
     units = queries.run("units")
     district_names = [str(d) for d in units["district_name"].tolist()]
     present = queries.run("fraud_types_present")["fraud_type"].astype(str).tolist()
     type_names = list(FRAUD_TYPES) + [t for t in present if t not in FRAUD_TYPES]
-    weeks = week_options(first_day, last_day)
-    months = month_options(first_day, last_day)
-    default_week = periods.last_complete_week(data_as_of, last_import)
+    raw = _raw_params()
+    weeks = linked_options(week_options(span.first_day, span.last_day), raw.get("week", []), "week")
+    months = linked_options(month_options(span.first_day, span.last_day), raw.get("month", []), "month")
+    default_week = span.default_week()
     if default_week.key not in weeks:
         weeks.insert(0, default_week.key)
 
-    raw = _raw_params()
     # a supervisor limited to some districts: the URL cannot widen it (options and filter both limited)
     allowed = access.allowed_districts(who, district_names)
+    if allowed == []:       # restricted, but to names no unit carries: show nothing rather than the city
+        st.error("您的账号限定的区县在单位表中不存在，无法显示数据。请联系管理员核对 [auth.districts] 设置。")
+        st.stop()
     raw["district"], outside = access.split_districts(raw.get("district", []), district_names, allowed)
     visible = district_names if allowed is None else allowed
     notices = url_notices(raw, weeks, months, visible, type_names)
@@ -320,12 +359,10 @@ def _build(title: str) -> Context:
                              bind="query-params", placeholder="全部类型")
 
     period = choose_period(week_key, month_key, default_week)
-    provisional = not period.is_complete(data_as_of, last_import)
     by_name = dict(zip(units["district_name"].astype(str), units["bureau_id"].astype(str)))
     filters = Filters(bureaus=tuple(by_name[d] for d in districts if d in by_name), types=tuple(types))
     ctx = Context(title=title, period=period, filters=filters, districts=list(districts),
-                  types=list(types), wall=wall, data_as_of=data_as_of, last_import=last_import,
-                  provisional=provisional, city=str(config.setting("city.name", "")),
+                  types=list(types), wall=wall, span=span, city=str(config.setting("city.name", "")),
                   units=units, notices=notices, user=who)
     _briefing_downloads(ctx)
     return ctx
@@ -335,30 +372,26 @@ def _week_widget(side, weeks: list[str], default_week: Period) -> str:
     """The week, always written to the URL — also when it is the default.
 
     A widget bound with bind="query-params" drops its parameter while it holds its default,
-    and the default (the last complete week) moves on every Monday: a link copied today
-    would open next week's figures. So the week is kept in session state (seeded once from
-    the URL) and written to `?week=` on every run; drawn in the entry script, the widget
-    keeps its value across page changes.
+    and the default (the latest complete week) moves with every import: a link copied today
+    would open another week's figures. So the week lives in session state (`_week`, seeded
+    from the URL, or from a URL changed from outside) and is written to `?week=` on every run.
+    The widget itself is keyed per page by Streamlit (its id carries the page), so it is
+    created with the session's week as its index on every page instead of relying on its
+    own state, which a page change would reset to the first option.
     """
+    state = st.session_state
     raw = [str(v) for v in st.query_params.get_all("week")]
-    if st.session_state.get("week") not in weeks:
-        st.session_state["week"] = raw[0] if raw and raw[0] in weeks else default_week.key
-    key = side.selectbox("会商周", weeks, key="week", help="默认：数据中最后一个完整周")
+    linked = raw[0] if raw and raw[0] in weeks else None
+    if linked and linked != state.get("_week_url"):
+        state["_week"] = linked
+    if state.get("_week") not in weeks:
+        state["_week"] = default_week.key
+    key = side.selectbox("会商周", weeks, index=weeks.index(state["_week"]), key="week",
+                         help="默认：数据中最后一个完整周")
+    state["_week"] = state["_week_url"] = key
     if st.query_params.get_all("week") != [key]:
         st.query_params["week"] = key
     return key
-
-
-def _ts(value) -> dt.datetime | None:
-    if value is None or pd.isna(value):
-        return None
-    return pd.Timestamp(value).to_pydatetime()
-
-
-def _day(value) -> dt.date | None:
-    if value is None or pd.isna(value):
-        return None
-    return pd.Timestamp(value).date()
 
 
 def header(ctx: Context) -> None:
@@ -369,14 +402,18 @@ def header(ctx: Context) -> None:
         return
     st.markdown(f"### {ctx.title}")
     st.caption(plain(access.marking_line(ctx.user), 120))
-    line = header_text(ctx.city, ctx.period, ctx.scope, ctx.data_as_of, ctx.provisional)
+    line = header_text(ctx.city, ctx.period, ctx.scope, ctx.data_as_of, ctx.state)
     st.caption(plain(line, 300))
     if ctx.types:
         st.caption("诈骗类型：" + plain("、".join(ctx.types), 200))
     for notice in ctx.notices:
         st.warning(notice)
-    if ctx.provisional:
-        st.info(f"{ctx.period.label}尚未结束，数字为临时数据，会随导入变化。")
+    stale = wall_mode.stale_text(ctx.data_as_of, clock.now(), wall_mode.wall_settings().stale_days)
+    if stale:
+        st.markdown(f":orange-badge[{plain(stale, 80)}（{ctx.span.reach_text()}）]")
+    state = ctx.span.notice(ctx.period)
+    if state:
+        (st.warning if ctx.no_data else st.info)(state)
 
 
 def _briefing_downloads(ctx: Context) -> None:

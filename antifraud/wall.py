@@ -269,6 +269,8 @@ def header_html(ctx, slide_no: int, slide_count: int, stale: str | None, pinned:
     period = f"{ctx.period.label}（{ctx.period.dates_label}）"
     if ctx.provisional:
         period += " 临时数据"
+    elif getattr(ctx, "no_data", False):
+        period += " 尚无数据"
     scope = ctx.scope + (" · " + "、".join(ctx.types) if ctx.types else "")
     step = f"{slide_no}/{slide_count}" if slide_no > 0 else ""
     if pinned:
@@ -545,7 +547,7 @@ def changes_page() -> None:
     """What changed significantly in the chosen period (rises first), before the fixed agenda."""
     from antifraud import measures, ui
     ctx = ui.frame(CHANGES_TITLE)
-    kpis = measures.kpis(measures.window_totals(ctx.period, ctx.filters, medians=False), ctx.kind)
+    kpis = measures.kpis(measures.window_totals(ctx.period, ctx.filters, medians=False), ctx.kind, ctx.covered)
     changes = significant_changes(kpis, ctx.kind)
     st.html(changes_html(changes, ctx.kind))
     st.caption("显著：|z| ≥ 2（计数用泊松方差稳定差，比率用两比例检验）；红色为不利方向，绿色为有利方向。"

@@ -20,6 +20,9 @@ except UsageError as exc:
     st.stop()
 
 start, end = frame.attrs["start"], frame.attrs["end"]
+if frame.attrs.get("no_data"):
+    st.info(f"{start} 至 {end} 尚无数据，没有排名。")
+    st.stop()
 if frame.attrs.get("provisional"):
     st.warning(f"暂定排名：{period.label}数据尚不完整（{start} 至 {end}），仅供参考，不作为正式排名。")
 else:

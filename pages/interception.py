@@ -10,7 +10,7 @@ period = ctx.period
 
 # the tiles' windows and the bureau table's week come from one read of the case rollup
 frames = measures.window_frames(period, ctx.filters, shown=interception.TILES + interception.TABLE)
-kpis = measures.kpis(measures.totals_of(frames, period, ctx.filters, medians=False), ctx.kind)
+kpis = measures.kpis(measures.totals_of(frames, period, ctx.filters, medians=False), ctx.kind, ctx.covered)
 ui.kpi_tiles(kpis, interception.TILES, ctx.kind)
 
 by_bureau = frames["now"]
@@ -19,13 +19,13 @@ n = int(config.setting("overview.trend_weeks", 12))
 chosen = common.recent_periods(period, n)
 trend = queries.run("case_trend", start=chosen[0].start, end=chosen[-1].end_exclusive,
                     unit=ctx.kind, **ctx.filters.params())
-over = interception.over_time(trend, chosen)
+over = interception.over_time(trend, chosen, ctx.span)
 word = "周" if ctx.kind == "week" else "个月"
 
 minutes = queries.run("stop_minutes", **ctx.params())
 per_bureau = interception.fast_stop_by_bureau(
     queries.run("fast_stop_trend_by_bureau", start=chosen[0].start, end=chosen[-1].end_exclusive,
-                unit=ctx.kind, **ctx.filters.params()), chosen, ctx.units)
+                unit=ctx.kind, **ctx.filters.params()), chosen, ctx.units, ctx.span)
 rising = interception.improving(per_bureau, word=word)
 
 

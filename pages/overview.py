@@ -8,7 +8,7 @@ from antifraud.views import common, overview
 ctx = ui.frame("本周态势")
 period = ctx.period
 
-kpis = measures.kpis(measures.window_totals(period, ctx.filters, medians=False), ctx.kind)
+kpis = measures.kpis(measures.window_totals(period, ctx.filters, medians=False), ctx.kind, ctx.covered)
 shift = overview.type_shift(*measures.type_totals([(p.start, p.end) for p in (period, period.prev())], ctx.filters))
 
 if not ctx.wall:
@@ -17,7 +17,7 @@ if not ctx.wall:
     for line in archive.revision_sentences(archive.period_revisions(period, ctx.filters, shown)):
         st.info(f"修订：{ui.plain(line, 200)}（会商材料发布后数据有更新）")
 
-for line in headlines.sentences(kpis, shift, ctx.kind, ctx.provisional):
+for line in headlines.sentences(kpis, shift, ctx.kind, ctx.state):
     st.markdown(f"#### {ui.plain(line, 300)}" if ctx.wall else f"**{ui.plain(line, 300)}**")
 
 ui.kpi_tiles(kpis, overview.HEADLINE_TILES, ctx.kind)
@@ -35,11 +35,11 @@ word = "周" if ctx.kind == "week" else "个月"
 
 left, right = st.columns(2)
 with left:
-    frame = overview.trend_frame(now_trend, ly_trend, chosen, "cases")
+    frame = overview.trend_frame(now_trend, ly_trend, chosen, "cases", span=ctx.span)
     ui.chart(charts.trend_vs_last_year(frame, f"近{n}{word}发案数与去年同期", "起"),
              ui.definition("cases") + "。去年同期：同一ISO周（月）。", key="trend_cases")
 with right:
-    frame = overview.trend_frame(now_trend, ly_trend, chosen, "loss", scale=10000)
+    frame = overview.trend_frame(now_trend, ly_trend, chosen, "loss", scale=10000, span=ctx.span)
     ui.chart(charts.trend_vs_last_year(frame, f"近{n}{word}损失金额与去年同期（万元）", "万元"),
              ui.definition("loss"), key="trend_loss")
 

@@ -11,7 +11,7 @@ period = ctx.period
 # the tiles' windows and the bureau table's week come from one read of the warning rollup
 frames = measures.window_frames(period, ctx.filters, shown=views.TILES)
 totals = measures.totals_of(frames, period, ctx.filters)
-kpis = measures.kpis(totals, ctx.kind)
+kpis = measures.kpis(totals, ctx.kind, ctx.covered)
 ui.kpi_tiles(kpis, views.TILES, ctx.kind)
 
 breakdown = queries.run("warning_breakdown", **ctx.params())

@@ -1,8 +1,8 @@
 """Access: passwords, lockout, roles, kiosk, district restriction, OIDC decisions, audit.
 
-The password path runs for real under AppTest with `at.secrets`; the OIDC path cannot
-reach an identity provider here, so its decisions are tested as pure functions and its
-Streamlit side with a seeded `at.user` (what st.user reads after a real st.login).
+The password path runs for real under AppTest with `at.secrets`; the OIDC decisions are pure
+functions and its Streamlit side is seeded `at.user` (what st.user reads after a real st.login).
+The real OIDC flow, against a local provider in headless Chromium, is tests/browser/test_oidc.py.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from antifraud import access, audit
+from antifraud import access, audit, clock
 from antifraud.access import AuthConfig, Identity, decide
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,6 +132,101 @@ def test_oidc_identity_decisions():
     assert decide(cfg, li, "数据导入", False).action == "deny"         # import still off in settings
 
 
+def test_role_and_districts_from_claims_only_when_named():
+    claims = {"is_logged_in": True, "preferred_username": "zhao", "af_role": ["offline_access", "Admin"],
+              "af_districts": "辉县市，卫辉市 牧野区"}
+    plain = access.auth_config({"auth": {"server_metadata_url": "https://kc"}}, {"auth": {}})
+    assert access.identity_for(plain, "zhao", "oidc", claims) == Identity("zhao", "reader", "oidc", ())
+    named = access.auth_config({"auth": {"server_metadata_url": "https://kc", "role_claim": "af_role"}},
+                               {"auth": {"districts_claim": "af_districts"}})    # settings or secrets
+    assert access.identity_for(named, "zhao", "oidc", claims) == \
+        Identity("zhao", "admin", "oidc", ("辉县市", "卫辉市", "牧野区"))
+    # an entry in the settings wins over the claim (a centre can narrow what the provider says)
+    local = access.auth_config({"auth": {"server_metadata_url": "https://kc", "role_claim": "af_role",
+                                         "districts_claim": "af_districts", "roles": {"zhao": "reader"},
+                                         "districts": {"zhao": ["辉县市"]}}}, {"auth": {}})
+    assert access.identity_for(local, "zhao", "oidc", claims) == Identity("zhao", "reader", "oidc", ("辉县市",))
+    # an unknown role word, a number, no claim: nothing beyond reading
+    for value in ("superuser", 7, None, []):
+        assert access.identity_for(named, "zhao", "oidc", {**claims, "af_role": value}).role == "reader"
+
+
+def test_oidc_config_problem_names_what_is_missing():
+    full = {"redirect_uri": "http://h/oauth2callback", "cookie_secret": "s", "client_id": "c",
+            "client_secret": "d", "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
+    assert access.oidc_config_problem(full, "default") is None
+    said = access.oidc_config_problem({k: v for k, v in full.items() if k != "cookie_secret"}, "default")
+    assert "cookie_secret" in said and said.startswith("统一身份认证登录暂不可用")
+    named = {"redirect_uri": "x", "cookie_secret": "y", "keycloak": {"client_id": "c"}}
+    said = access.oidc_config_problem(named, "keycloak")
+    assert "client_secret" in said and "server_metadata_url" in said and "redirect_uri" not in said
+
+
+def _hide(monkeypatch, *names):
+    """Make modules unimportable in this process, as on a server where they were never installed."""
+    for mod in list(sys.modules):
+        if mod.startswith(("authlib.integrations.starlette_client", "authlib.integrations.httpx_client")):
+            monkeypatch.delitem(sys.modules, mod)
+    for name in names:
+        monkeypatch.setitem(sys.modules, name, None)
+
+
+def test_oidc_modules_problem(monkeypatch):
+    assert access.oidc_modules_problem() is None                       # requirements-dev installs the extra
+    _hide(monkeypatch, "httpx", "httpx2")
+    said = access.oidc_modules_problem()
+    assert "缺少 httpx 组件" in said and "requirements-oidc.txt" in said
+    monkeypatch.undo()
+    _hide(monkeypatch, "authlib")
+    assert "缺少 Authlib 组件" in access.oidc_modules_problem()
+
+
+@pytest.fixture()
+def metadata_server():
+    """A local HTTP server answering with whatever body the test puts in `served`."""
+    import http.server
+    import json
+    import threading
+    served = {"body": b"{}"}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(served["body"])
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    served["url"] = f"http://127.0.0.1:{server.server_address[1]}/.well-known/openid-configuration"
+    served["json"] = lambda d: served.update(body=json.dumps(d).encode())
+    yield served
+    server.shutdown()
+    server.server_close()
+
+
+def test_probe_metadata(metadata_server):
+    meta = {"authorization_endpoint": "a", "token_endpoint": "t", "jwks_uri": "j"}
+    metadata_server["json"](meta)
+    assert access.probe_metadata(metadata_server["url"]) is None
+    metadata_server["json"]({k: v for k, v in meta.items() if k != "jwks_uri"})
+    assert "配置信息不完整" in access.probe_metadata(metadata_server["url"])
+    metadata_server["body"] = b"<html>login portal</html>"
+    assert "无法连接" in access.probe_metadata(metadata_server["url"])
+    closed = f"http://127.0.0.1:{_closed_port()}/.well-known/openid-configuration"
+    assert "无法连接" in access.probe_metadata(closed)
+
+
+def _closed_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]          # nothing listens once the socket is closed
+
+
 def test_is_local():
     assert access.is_local(None) and access.is_local("127.0.0.1") and access.is_local("::1")
     assert not access.is_local("10.1.2.3") and not access.is_local("garbage")
@@ -199,7 +294,7 @@ def test_audited_download_records_who_what_when(tmp_path, monkeypatch):
     assert data() == b"bytes"
     (at, user, name, what, rows, scope), = audit.AuditStore(tmp_path / "audit.sqlite3").downloads()
     assert (user, name, what, rows) == ("zhang.wei", "本周大额案件.csv", "大额案件", 3)
-    assert abs(dt.datetime.fromisoformat(at) - dt.datetime.now()) < dt.timedelta(minutes=1)
+    assert dt.datetime.fromisoformat(at) == clock.now().replace(microsecond=0)     # the one (frozen) clock
 
 
 # ---------------------------------------------------------------- the app, password path (AppTest)
@@ -370,24 +465,43 @@ def test_supervisor_limited_to_own_districts(app_db):
     assert next(m.value for m in at.metric if m.label == "发案数") == "2起"
 
 
+def test_a_restriction_to_unknown_districts_shows_nothing(app_db):
+    # a typo in [auth.districts] (or in a claim) must not turn a restricted account into a city-wide one
+    typo = {"auth": {**SECRETS["auth"], "districts": {"muye": ["牧野县"]}}}
+    at = new_app(secrets=typo)
+    at.run()
+    login(at, "muye", PASSWORDS["muye"])
+    assert not at.exception and not at.metric
+    assert any("限定的区县在单位表中不存在" in e.value for e in at.error)
+
+
 # ---------------------------------------------------------------- OIDC (seeded st.user)
 
-OIDC = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
-                 "client_id": "antifraud", "client_secret": "s",
-                 "server_metadata_url": "https://keycloak.invalid/realms/gaj/.well-known/openid-configuration",
-                 "roles": {"li@gaj.example": "admin"}}}
+def _oidc_secrets(metadata_url: str) -> dict:
+    return {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                     "client_id": "antifraud", "client_secret": "s", "server_metadata_url": metadata_url,
+                     "roles": {"li@gaj.example": "admin"}}}
 
 
-def test_oidc_login_button_and_logged_in_user(app_db):
-    at = new_app(secrets=OIDC, user={"is_logged_in": False})
+def test_oidc_login_offered_only_when_the_provider_answers(app_db, metadata_server):
+    # the provider does not answer: one sentence where the button would be, nothing else
+    down = _oidc_secrets(f"http://127.0.0.1:{_closed_port()}/.well-known/openid-configuration")
+    at = new_app(secrets=down, user={"is_logged_in": False})
     at.run()
-    assert not shows_data(at) and any(b.label == "使用单位统一身份认证登录" for b in at.button)
-    at.run()                                                            # see login()
-    next(b for b in at.button if b.label == "使用单位统一身份认证登录").click()
-    at.run()
-    assert not at.exception and any("统一身份认证" in e.value for e in at.error)   # no Authlib / no provider here
+    assert not at.exception and not shows_data(at)
+    assert not any(b.label == "使用单位统一身份认证登录" for b in at.button)
+    assert any("暂时无法连接身份认证服务" in i.value for i in at.info) and not at.error
 
-    at = new_app(secrets=OIDC, user={"is_logged_in": True, "email": "li@gaj.example", "name": "李"})
+    metadata_server["json"]({"authorization_endpoint": "a", "token_endpoint": "t", "jwks_uri": "j"})
+    at = new_app(secrets=_oidc_secrets(metadata_server["url"]), user={"is_logged_in": False})
+    at.run()
+    assert not at.exception and not shows_data(at)
+    assert any(b.label == "使用单位统一身份认证登录" for b in at.button)
+
+
+def test_oidc_logged_in_user(app_db):
+    at = new_app(secrets=_oidc_secrets("https://keycloak.invalid/realms/gaj/.well-known/openid-configuration"),
+                 user={"is_logged_in": True, "email": "li@gaj.example", "name": "李"})
     at.run()
     assert not at.exception and next(m.value for m in at.metric if m.label == "发案数") == "5起"
     assert "当前用户：li@gaj.example" in body(at)

@@ -58,8 +58,9 @@ def test_headlines_on_fixture_week(use_fixture_db):
 def test_headlines_month_and_provisional_and_empty():
     kpis = {"cases": {"value": 7, "prev_month": 0, "mom_pct": None, "z": 5.29, "flag": "rise",
                       "yoy_pct": None, "ytd": None}}
-    s = headlines.sentences(kpis, None, kind="month", provisional=True)
-    assert s == ["本月（未完结）发案7起。"]
+    s = headlines.sentences(kpis, None, kind="month", state=periods.PROVISIONAL)
+    assert s == ["本月（临时数据）发案7起。"]
+    assert headlines.sentences(kpis, None, kind="month", state=periods.NO_DATA) == []
     assert headlines.sentences({}, None) == []
 
 
@@ -284,9 +285,10 @@ def test_plain_text_is_inert():
 
 
 def test_header_text():
-    t = ui.header_text("新乡市", W47, "全市", dt.datetime(2026, 11, 22, 23, 41), provisional=False)
+    t = ui.header_text("新乡市", W47, "全市", dt.datetime(2026, 11, 22, 23, 41))
     assert t == "新乡市 · 2026年第47周（2026-11-16 至 2026-11-22） · 全市 · 数据截至 2026-11-22 23:41"
-    assert "临时" in ui.header_text("新乡市", W47, "全市", None, provisional=True)
+    assert "临时数据" in ui.header_text("新乡市", W47, "全市", None, periods.PROVISIONAL)
+    assert "尚无数据" in ui.header_text("新乡市", W47, "全市", None, periods.NO_DATA)
 
 
 def test_import_builders(tmp_path):

@@ -329,14 +329,14 @@ def test_screen_table_gives_small_samples_a_range_only():
 
 
 def test_reference_window_starts_at_the_first_data(use_fixture_db, monkeypatch):
-    # the fixture's first case is C10 on 2025-02-01; 52 weeks before W47 would reach 2025-11-24
+    # the fixture's first case is C10 on 2025-01-01; 52 weeks before W47 would reach 2025-11-24
     # (inside the data) while 104 weeks would reach back to 2024-11 (before it)
     seen = []
     real = measures.by_bureau_windows
     monkeypatch.setattr(measures, "by_bureau_windows", lambda spans, f=measures.Filters(): seen.extend(spans) or real(spans, f))
     cfg = ranking.load_config({**ranking.config.setting("ranking"), "prior_weeks": 104})
     ranking.rank_window(W47.start, W47.end, cfg=cfg)
-    assert (dt.date(2025, 2, 1), W47.end) in seen
+    assert (dt.date(2025, 1, 1), W47.end) in seen
 
 
 def test_page_month_type_filter_and_wall(fixture_db, monkeypatch):

@@ -105,11 +105,15 @@ def test_every_catalogue_metric_with_the_right_type(w47_json):
 
 
 def test_month_keys(use_fixture_db):
+    # November 2026 is provisional: the fixture's data ends on the 22nd, so it is compared with nothing
     j = briefing.to_json(briefing.build(periods.parse("2026-11"), with_revisions=False))
-    assert j["month"] == "2026-11" and "week" not in j
+    assert j["month"] == "2026-11" and "week" not in j and j["provisional"] is True
     c = j["kpis"]["cases"]
-    assert c["value"] == 7 and c["prev_month"] == 0 and c["mom_pct"] is None and "wow_pct" not in c
-    assert c["last_year"] == 1
+    assert c["value"] == 7 and c["prev_month"] is None and c["mom_pct"] is None and "wow_pct" not in c
+    assert c["last_year"] is None and c["flag"] == "" and c["flag_yoy"] == ""
+    # December 2025 is complete: C11 against C8 in November; December 2024 lies before the data (C10, 2025-01-01)
+    c = briefing.to_json(briefing.build(periods.parse("2025-12"), with_revisions=False))["kpis"]["cases"]
+    assert (c["value"], c["prev_month"], c["mom_pct"], c["last_year"], c["yoy_pct"]) == (1, 1, 0.0, None, None)
 
 
 def test_district_briefing_holds_only_its_rows(use_fixture_db):
@@ -160,7 +164,11 @@ def test_cli_no_data_week_is_a_report_not_an_error(fixture_db, capsysbinary):
     rc, out, _ = run_cli(capsysbinary, "--db", str(fixture_db), "--week", "2027-W02", "--format", "json",
                          "--no-archive")
     j = json.loads(out)
-    assert rc == 0 and j["no_data"] is True and j["kpis"]["cases"]["value"] == 0
+    # the data does not reach 2027: nothing is reported as a figure, nothing as a change
+    assert rc == 0 and j["no_data"] is True and j["kpis"]["cases"]["value"] is None
+    assert all(row["flag"] == "" and row["wow_pct"] is None for row in j["kpis"].values())
+    rc, out, _ = run_cli(capsysbinary, "--db", str(fixture_db), "--week", "2026-W48", "--no-archive")
+    assert rc == 0 and "本周数据尚未导入（数据截至 11-22）" in out.decode("utf-8")
 
 
 def test_cli_no_data_xlsx(fixture_db, tmp_path, capsysbinary):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from antifraud import config, periods, units
+from antifraud import clock, config, periods, units
 from antifraud.config import UsageError
 
 GENERATED = re.compile(r"^(案件|预警|打击战果)_\d{4}W\d{2}-\d{4}W\d{2}\.(csv|xlsx)$")
@@ -26,7 +26,7 @@ def _log(message: str) -> None:
 
 def end_week(text: str | None) -> periods.Period:
     if not text:
-        return periods.last_complete_week()
+        return periods.week_of(clock.today()).prev()      # the last week that ended before today
     try:
         period = periods.parse(text)
     except ValueError as exc:

@@ -15,6 +15,14 @@ def recent_periods(period: Period, count: int) -> list[Period]:
     return out[::-1]
 
 
+def final_periods(chosen: list[Period], span: periods.DataSpan | None) -> set:
+    """Starts of the chosen periods whose figures are final: a trend stops at the last of them
+    instead of falling to zero where the data does not reach (or only part of a period is in)."""
+    if span is None:
+        return {p.start for p in chosen}
+    return {p.start for p in chosen if span.of(p) == periods.COMPLETE}
+
+
 def short_label(p: Period) -> str:
     if p.kind == "week":
         return f"W{p.key.split('-W')[1]}<br>{p.start:%m-%d}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 
 from antifraud import metrics
-from antifraud.periods import Period
-from antifraud.views.common import district_names, short_label, wan
+from antifraud.periods import DataSpan, Period
+from antifraud.views.common import district_names, final_periods, short_label, wan
 
 TILES = ("stopped", "frozen", "returned", "interception_rate", "recovery_rate", "fast_stop_rate")
 FAST_MINUTES = 30          # the metric's definition (DATA.md): ≤ 30 minutes
@@ -39,8 +39,10 @@ def by_amount(table: pd.DataFrame) -> pd.DataFrame:
     return table.loc[order].reset_index(drop=True)
 
 
-def over_time(trend: pd.DataFrame, chosen: list[Period]) -> pd.DataFrame:
-    """label, stopped, frozen, returned (万元), interception_rate, fast_stop_rate per period."""
+def over_time(trend: pd.DataFrame, chosen: list[Period], span: DataSpan | None = None) -> pd.DataFrame:
+    """label, stopped, frozen, returned (万元), interception_rate, fast_stop_rate per period;
+    blank (NaN) for a period whose figures are not final (with `span`)."""
+    final = final_periods(chosen, span)
     by_start = {}
     if trend is not None and len(trend):
         for row in trend.itertuples(index=False):
@@ -52,12 +54,16 @@ def over_time(trend: pd.DataFrame, chosen: list[Period]) -> pd.DataFrame:
                                   ("loss", "stopped", "frozen", "returned", "fast_stop_n", "fast_stop_den")}
         if m:
             m["intercepted"] = m["stopped"] + m["frozen"]
+        if p.start not in final:
+            rows.append({"label": short_label(p)})
+            continue
         rows.append({"label": short_label(p),
                      "stopped": m.get("stopped", 0.0) / 10000, "frozen": m.get("frozen", 0.0) / 10000,
                      "returned": m.get("returned", 0.0) / 10000,
                      "interception_rate": metrics.get("interception_rate").value(m),
                      "fast_stop_rate": metrics.get("fast_stop_rate").value(m)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["label", "stopped", "frozen", "returned", "interception_rate",
+                                       "fast_stop_rate"])
 
 
 def minutes_summary(frame: pd.DataFrame, group: str, names: dict | None = None,
@@ -94,10 +100,12 @@ def by_fast_stop(table: pd.DataFrame) -> pd.DataFrame:
             .reset_index(drop=True))
 
 
-def fast_stop_by_bureau(trend: pd.DataFrame, chosen: list[Period], units: pd.DataFrame) -> pd.DataFrame:
+def fast_stop_by_bureau(trend: pd.DataFrame, chosen: list[Period], units: pd.DataFrame,
+                        span: DataSpan | None = None) -> pd.DataFrame:
     """30分钟止付率 per bureau (rows, district names) and period (columns, oldest first), as fractions;
-    NaN where the bureau had no case with both times in that period."""
+    NaN where the bureau had no case with both times in that period, or the period is not final."""
     metric = metrics.get("fast_stop_rate")
+    final = final_periods(chosen, span)
     names = district_names(units)
     starts = [p.start for p in chosen]
     labels = [short_label(p).replace("<br>", " ") for p in chosen]
@@ -105,7 +113,7 @@ def fast_stop_by_bureau(trend: pd.DataFrame, chosen: list[Period], units: pd.Dat
     if trend is not None and len(trend):
         for row in trend.itertuples(index=False):
             start = pd.Timestamp(row.period_start).date()
-            if start in starts:
+            if start in starts and start in final:
                 value = metric.value({"fast_stop_n": row.fast_stop_n, "fast_stop_den": row.fast_stop_den})
                 out.loc[names.get(str(row.bureau_id), str(row.bureau_id)), labels[starts.index(start)]] = value
     return out

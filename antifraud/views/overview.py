@@ -3,25 +3,32 @@ from __future__ import annotations
 
 import pandas as pd
 
-from antifraud.periods import Period
-from antifraud.views.common import bureau_names, short_label, wan
+from antifraud.periods import DataSpan, Period
+from antifraud.views.common import bureau_names, final_periods, short_label, wan
 
 HEADLINE_TILES = ("cases", "loss", "interception_rate", "dissuasion_rate", "fast_stop_rate", "overdue_rate")
 
 
 def trend_frame(now: pd.DataFrame, last_year: pd.DataFrame, chosen: list[Period], measure: str = "cases",
-                scale: float = 1.0) -> pd.DataFrame:
+                scale: float = 1.0, span: DataSpan | None = None) -> pd.DataFrame:
     """One row per chosen period: `label`, `now`, `last_year` (the same ISO week / month a year before).
 
-    `now` and `last_year` are `case_trend` results (period_start, measures...).
+    `now` and `last_year` are `case_trend` results (period_start, measures...). With `span`, a
+    period whose figures are not final (or a last-year period before the data) is left blank
+    (NaN): the line stops there instead of falling to zero.
     """
     def lookup(frame):
         if frame is None or frame.empty:
             return {}
         return {pd.Timestamp(d).date(): float(v) for d, v in zip(frame["period_start"], frame[measure])}
     a, b = lookup(now), lookup(last_year)
-    rows = [{"label": short_label(p), "now": a.get(p.start, 0.0) / scale,
-             "last_year": b.get(p.last_year().start, 0.0) / scale} for p in chosen]
+    final = final_periods(chosen, span)
+    final_ly = final_periods([p.last_year() for p in chosen], span)
+    nan = float("nan")
+    rows = [{"label": short_label(p),
+             "now": a.get(p.start, 0.0) / scale if p.start in final else nan,
+             "last_year": b.get(p.last_year().start, 0.0) / scale if p.last_year().start in final_ly else nan}
+            for p in chosen]
     return pd.DataFrame(rows, columns=["label", "now", "last_year"])
 
 

@@ -143,11 +143,12 @@ class App:
 
 
 def start_app(db: Database, workdir: Path, settings: dict | None = None, extra_env: dict | None = None,
-              entry: Path = ROOT / "dashboard.py") -> App:
+              entry: Path = ROOT / "dashboard.py", port: int | None = None) -> App:
     """Start `streamlit run dashboard.py` on a free port and wait for its health check.
 
     `settings` overrides sections of settings.toml ({"wall": {"dwell_seconds": 5}}) through a
-    copy pointed at by ANTIFRAUD_SETTINGS; the project's own file is never touched.
+    copy pointed at by ANTIFRAUD_SETTINGS; the project's own file is never touched. `port` is for
+    a caller that must name the address beforehand (an OIDC redirect_uri in its secrets).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "ANTIFRAUD_DB": str(db.path), "PYTHONUNBUFFERED": "1"}
@@ -155,7 +156,7 @@ def start_app(db: Database, workdir: Path, settings: dict | None = None, extra_e
     if settings:
         env["ANTIFRAUD_SETTINGS"] = str(write_settings(workdir / "settings.toml", settings))
     env.update(extra_env or {})
-    port = free_port()
+    port = port or free_port()
     log = workdir / f"streamlit-{port}.log"
     cmd = [sys.executable, "-m", "streamlit", "run", str(entry),
            "--server.port", str(port), "--server.address", "127.0.0.1",

@@ -143,8 +143,10 @@ def fast_wall(tmp_path_factory):
     and a stale limit the fixture's last day (2026-11-22) is past."""
     folder = tmp_path_factory.mktemp("fast-wall")
     db = build_fixture_database(folder / "antifraud.duckdb")
+    # the wall's clock stands three days after the data's last day (one clock, set from outside)
     server = start_app(db, folder / "app", settings={"wall": {"dwell_seconds": DWELL, "refresh_seconds": REFRESH,
-                                                              "stale_days": 1, "meeting_order": True}})
+                                                              "stale_days": 1, "meeting_order": True}},
+                       extra_env={"ANTIFRAUD_NOW": "2026-11-25T09:00:00"})
     server.fixture_module = fixture_module()
     yield server
     server.stop()
@@ -228,7 +230,7 @@ def test_import_is_picked_up_in_place_and_stale_data_is_amber(fast_wall, page):
     # 牧野区 (410711) in 2026-W47: C3 and C5 of tests/fixtures/cases.csv
     assert metric_value(page, "发案数").startswith("2"), metric_value(page, "发案数")
     stale = page.wait_for_selector('[data-testid="wallStale"]')
-    assert re.fullmatch(r"数据已\d+天未更新", stale.inner_text().strip())
+    assert stale.inner_text().strip() == "数据已3天未更新"
     colour = stale.evaluate("e => getComputedStyle(e).backgroundColor")
     assert colour == "rgb(245, 179, 1)", colour                 # amber
     mark_document(page)
