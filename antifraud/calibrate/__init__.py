@@ -41,6 +41,7 @@ SIZES = {
 NULL_SEED = 20261201           # null world k of a run uses NULL_SEED + k
 PLANT_SEED = 20261301          # planted seed k uses PLANT_SEED + k
 CONSISTENCY_WEEKS = (0, 26)    # weeks back from the end where narrow and briefing are compared
+CONSISTENCY_EARLY = 30         # and this week of the history, whose last year the data does not cover
 KPI_KEYS = re.compile(r"^(value|prev_week|prev_month|last_year|(z|p|q|flag)(_.*)?)$")
 
 
@@ -87,11 +88,13 @@ def null_weeks(world: worlds.World, counted: int, read, tmp: Path, timings: dict
 
 
 def check_consistency(world: worlds.World, timings: dict) -> dict:
-    """The narrow reading against briefing.build, city-wide and for one district."""
+    """The narrow reading against briefing.build: city-wide, for one district, and for a week
+    whose same week last year lies before the data (what the report may not compare)."""
     last = world.last_weeks(max(CONSISTENCY_WEEKS) + 1)
     units_frame = queries.run("units")
     district = briefing.resolve_filters([_district(units_frame, units_frame["bureau_id"].iat[0])])
-    cases = [(last[-1 - k], Filters()) for k in CONSISTENCY_WEEKS] + [(last[-1], district)]
+    cases = [(last[-1 - k], Filters()) for k in CONSISTENCY_WEEKS] + [(last[-1], district),
+                                                                      (world.week(CONSISTENCY_EARLY), Filters())]
     diffs = []
     for period, filters in cases:
         quick = announce.narrow(period, filters, timings=timings)
