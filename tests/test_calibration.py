@@ -200,13 +200,13 @@ def test_plant_layouts_vary_by_seed_and_keep_a_year_of_history():
 
 def test_figures_summaries():
     weeks = [{"changes": [["cases", "flag", "rise"], ["cases", "flag_yoy", "rise"], ["dens", "flag", "fall"]],
-              "hotspots": [{"bureau_id": "1"}], "rank_notable": []},
-             {"changes": [], "hotspots": [], "rank_notable": [["1", 3]]}]
+              "hotspots": [{"bureau_id": "1"}], "rank_notable": [], "type_flags": [["其他", "fall"]]},
+             {"changes": [], "hotspots": [], "rank_notable": [["1", 3]], "type_flags": []}]
     s = figures.null_summary(weeks)
     assert s["changes_per_week"] == 1.0 and s["flags_per_week"] == 1.5 and s["changes_max"] == 2
     assert s["weeks_with_any"] == 1 and s["share_with_any"] == 0.5
     assert s["top_metrics"][0][:2] == ["cases", "发案数"] and s["top_metrics"][0][2] == 1
-    assert s["hotspots_per_week"] == 0.5 and s["rank_notable_per_week"] == 0.5
+    assert s["hotspots_per_week"] == 0.5 and s["rank_notable_per_week"] == 0.5 and s["type_flags_per_week"] == 0.5
     p = figures.plant_summary([{"found": {"cases": True, "overdue": False, "township": True}},
                                {"found": {"cases": True, "overdue": True, "township": False}}])
     assert p["cases"] == {"found": 2, "of": 2, "share": 1.0} and p["overdue"]["share"] == 0.5

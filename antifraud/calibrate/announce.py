@@ -2,7 +2,9 @@
 
 Announced: the KPI changes whose flag is set (every `flag*` key of every metric in the
 briefing's `kpis`: 环比, 同比 and any comparison added later), the emerging hot spots
-(`hotspots`) and the ranking's notable rank changes (`rank_change_notable`).
+(`hotspots`) and the ranking's notable rank changes (`rank_change_notable`). Also read,
+for the record (issue 14 sets no target for it): the fraud-type table's `flag` column
+(显著变化 per type, JSON `fraud_types`).
 
 Two ways to get them, which must agree (the harness checks it on every run):
 - `full`: `briefing.build` — exactly what `report --format json` prints, ≈1.7 s a week
@@ -25,7 +27,7 @@ from antifraud import briefing, measures, ranking
 from antifraud.measures import Filters
 from antifraud.periods import Period
 
-PARTS = ("kpis", "hotspots", "ranking")
+PARTS = ("kpis", "hotspots", "ranking", "types")
 
 
 @dataclass
@@ -33,6 +35,7 @@ class Announced:
     changes: list[tuple[str, str, str]] = field(default_factory=list)   # (metric, flag key, flag)
     hotspots: list[dict] = field(default_factory=list)                  # bureau_id, township, station, ...
     rank_notable: list[tuple[str, int]] = field(default_factory=list)   # (bureau_id, rank_change)
+    type_flags: list[tuple[str, str]] = field(default_factory=list)     # (fraud_type, flag)
     kpis: dict = field(default_factory=dict)                            # the briefing's kpis, as returned
 
     @property
@@ -48,7 +51,8 @@ class Announced:
 
     def record(self) -> dict:
         return {"changes": [list(c) for c in self.changes], "hotspots": self.hotspots,
-                "rank_notable": [list(r) for r in self.rank_notable]}
+                "rank_notable": [list(r) for r in self.rank_notable],
+                "type_flags": [list(t) for t in self.type_flags]}
 
 
 def flags(kpis: dict) -> list[tuple[str, str, str]]:
@@ -76,6 +80,12 @@ def notable_rows(frame: pd.DataFrame | None) -> list[tuple[str, int]]:
     return [(str(b), int(c)) for b, c in zip(hits["bureau_id"], hits["rank_change"])]
 
 
+def type_flag_rows(frame: pd.DataFrame | None) -> list[tuple[str, str]]:
+    if frame is None or frame.empty or "flag" not in frame:
+        return []
+    return [(str(t), str(f)) for t, f in zip(frame["fraud_type"], frame["flag"]) if f]
+
+
 def _timed(timings: dict | None, key: str, fn):
     started = time.perf_counter()
     try:
@@ -100,6 +110,9 @@ def narrow(period: Period, filters: Filters = Filters(), parts=PARTS, timings: d
         out.hotspots = hotspot_rows(_timed(timings, "hotspots", hot))
     if "ranking" in parts:
         out.rank_notable = notable_rows(_timed(timings, "ranking", lambda: ranking.rank_period(period, filters)))
+    if "types" in parts:
+        out.type_flags = type_flag_rows(_timed(timings, "types", lambda: briefing.types_table(
+            briefing.type_totals(period, filters))))
     return out
 
 
@@ -113,6 +126,8 @@ def full(period: Period, filters: Filters = Filters(), parts=PARTS, timings: dic
         out.hotspots = hotspot_rows(b.hotspots)
     if "ranking" in parts:
         out.rank_notable = notable_rows(b.ranking)
+    if "types" in parts:
+        out.type_flags = type_flag_rows(b.types)
     return out
 
 
@@ -135,4 +150,6 @@ def differences(a: Announced, b: Announced) -> list[str]:
         out.append(f"hotspots {sorted(map(key, a.hotspots))} != {sorted(map(key, b.hotspots))}")
     if sorted(a.rank_notable) != sorted(b.rank_notable):
         out.append(f"rank_notable {sorted(a.rank_notable)} != {sorted(b.rank_notable)}")
+    if sorted(a.type_flags) != sorted(b.type_flags):
+        out.append(f"type_flags {sorted(a.type_flags)} != {sorted(b.type_flags)}")
     return out

@@ -67,6 +67,8 @@ def null_summary(weeks: list[dict]) -> dict:
         "hotspots_max": max(hot, default=0),
         "hotspot_weeks_with_any": sum(1 for h in hot if h),
         "rank_notable_per_week": round(_mean(notable), 3),
+        # the fraud-type table's 显著变化 column: read for the record, no target in issue 14
+        "type_flags_per_week": round(_mean(len(w.get("type_flags", [])) for w in weeks), 3),
     }
 
 
@@ -106,7 +108,8 @@ def _mark(ok: bool) -> str:
 def table(summary: dict) -> str:
     """The compact table the command prints."""
     lines = []
-    head = f"{'world':<28}{'weeks':>6}{'changes/wk':>12}{'max':>5}{'weeks≥1':>9}{'hot/wk':>8}{'rank!/wk':>9}  most often"
+    head = (f"{'world':<28}{'weeks':>6}{'changes/wk':>12}{'max':>5}{'weeks≥1':>9}{'hot/wk':>8}{'rank!/wk':>9}"
+            f"{'type!/wk':>9}  most often")
     lines += [head, "-" * len(head)]
     for world, s in summary.get("null", {}).items():
         often = "、".join(f"{lbl}({n})" for _, lbl, n in s["top_metrics"])
@@ -114,7 +117,7 @@ def table(summary: dict) -> str:
                      f"{s['changes_per_week']:>10.2f} {_mark(s['changes_per_week'] <= TARGETS['changes_per_week'])}"
                      f"{s['changes_max']:>5}{s['weeks_with_any']:>5}/{s['weeks']:<3}"
                      f"{s['hotspots_per_week']:>6.2f} {_mark(s['hotspots_per_week'] <= TARGETS['hotspots_per_week'])}"
-                     f"{s['rank_notable_per_week']:>8.2f}  {often}")
+                     f"{s['rank_notable_per_week']:>8.2f}{s.get('type_flags_per_week', 0):>9.2f}  {often}")
     if summary.get("planted"):
         lines.append("")
         for kind, p in summary["planted"].items():
@@ -140,13 +143,14 @@ def markdown(summary: dict, run: dict, size: str = "ci") -> str:
            f"Latest run: `{run['command']}` — code `{run.get('commit', '?')}`, "
            f"{run['seconds']:.0f} s on {run['machine']}.", ""]
     out += ["| world | weeks | announced changes / week | max | weeks with any | most often | "
-            "hot spots / week | notable rank changes / week |",
-            "|---|---:|---:|---:|---:|---|---:|---:|"]
+            "hot spots / week | notable rank changes / week | fraud-type flags / week |",
+            "|---|---:|---:|---:|---:|---|---:|---:|---:|"]
     for world, s in summary.get("null", {}).items():
         often = "、".join(f"{lbl} {n}" for _, lbl, n in s["top_metrics"])
         out.append(f"| {s.get('label', world)} | {s['weeks']} | **{s['changes_per_week']:.2f}** | "
                    f"{s['changes_max']} | {s['weeks_with_any']} of {s['weeks']} | {often} | "
-                   f"**{s['hotspots_per_week']:.2f}** | {s['rank_notable_per_week']:.2f} |")
+                   f"**{s['hotspots_per_week']:.2f}** | {s['rank_notable_per_week']:.2f} | "
+                   f"{s.get('type_flags_per_week', 0):.2f} |")
     out += ["", "| planted change | announced in |", "|---|---:|"]
     for kind, p in summary.get("planted", {}).items():
         out.append(f"| {PLANT_LABELS[kind]} | **{p['found']} of {p['of']}** seeds ({p['share']:.0%}) |")
