@@ -33,7 +33,6 @@ plant's bureau and township from it before generating.
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -213,7 +212,6 @@ def _weekday_share(profile: np.ndarray) -> np.ndarray:
 
 
 def cases(world: g.World, s: Structure, spec: Spec, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    nb = len(world.units)
     days = np.arange(world.days)
     week_of_day = days // 7
     types = g.TYPE_SHARE / g.TYPE_SHARE.sum()
@@ -400,7 +398,3 @@ def draw(world: g.World, spec: Spec, seed: int) -> tuple[Structure, dict, dict, 
     w = warnings(world, s, spec, streams[1])
     k = strikes(world, s, streams[2])
     return s, c, w, k, streams[3:6]
-
-
-def week_start(world: g.World, index: int) -> dt.date:
-    return world.start + dt.timedelta(days=7 * int(index))
