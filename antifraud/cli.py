@@ -1,4 +1,4 @@
-"""One entry point: python -m antifraud sample|ingest|report|bench|export-parquet|tasks."""
+"""One entry point: python -m antifraud sample|ingest|report|bench|calibrate|export-parquet|tasks."""
 from __future__ import annotations
 
 import argparse
@@ -24,6 +24,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--end", default=None, help="最后一周，如 2026-W47（默认：上一个完整周）")
     s.add_argument("--format", choices=["mixed", "csv"], default="mixed",
                    help="mixed: 案件 GBK csv + 预警 xlsx（像真实导出）；csv: 全部 UTF-8 csv（基准测试）")
+    s.add_argument("--null", action="store_true",
+                   help="平稳世界（校准用）：无植入故事、无趋势与季节，计数为常数率泊松，结果为常数概率")
+    s.add_argument("--variation", type=float, default=None,
+                   help="平稳世界的周间波动：每周一个均值1的伽马因子的标准差（如 0.15）")
+    s.add_argument("--variation-scope", choices=["city", "bureau"], default="city",
+                   help="伽马因子全市共用（默认）或按分县局各自抽取")
+    s.add_argument("--plant", action="append", default=[],
+                   help="在平稳世界上植入变化（可重复）：cases:2026-W30[:1.3]、"
+                        "overdue:2026-W33:410702[:0.15]、township:2026-W36:410725:城关镇[:6]")
 
     i = sub.add_parser("ingest", help="导入导出文件（csv、xlsx）")
     i.add_argument("files", nargs="+")
@@ -49,6 +58,21 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--reuse-db", action="store_true", help="复用上次导入的基准数据库（只重测查询）")
     b.add_argument("--chunk-rows", type=int, default=2_000_000,
                    help="单个导出文件超过此行数时按月拆分、分批导入（0：不拆分）")
+
+    c = sub.add_parser("calibrate", help="校准：在平稳与植入变化的模拟数据上统计看板宣布的变化")
+    c.add_argument("--size", choices=["ci", "full"], default="ci",
+                   help="ci：每个平稳世界1个种子、植入10个种子；full：各3个与20个")
+    c.add_argument("--weeks", type=int, default=None, help="每个平稳世界统计的最近周数（≥50）")
+    c.add_argument("--seeds", type=int, default=None, help="植入变化的种子数（≥10）")
+    c.add_argument("--seed", type=int, default=None, help="第一个种子（其余依次加1）")
+    c.add_argument("--variation", type=float, default=0.15, help="周间波动世界的伽马因子标准差")
+    c.add_argument("--variation-scope", choices=["city", "bureau"], default="city",
+                   help="周间波动世界的伽马因子全市共用（默认）或按分县局；full 规模另跑另一种")
+    c.add_argument("--via", choices=["narrow", "briefing"], default="narrow",
+                   help="narrow：调用材料所用的各个函数（快）；briefing：每周完整生成材料（慢）")
+    c.add_argument("--json", default=None, help="把全部结果写入此 JSON 文件")
+    c.add_argument("--write-docs", action="store_true", help="把结果写入 docs/significance.md")
+    c.add_argument("--work", default=None, help="临时数据目录（默认系统临时目录，结束后删除）")
 
     e = sub.add_parser("export-parquet", help="按 年/周/分县局 分区导出 Parquet")
     e.add_argument("dir")
@@ -83,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             from antifraud.report import main as run
         elif command == "bench":
             from antifraud.bench import main as run
+        elif command == "calibrate":
+            from antifraud.calibrate import main as run
         elif command == "tasks":
             from antifraud.tasks.export import main as run
         else:

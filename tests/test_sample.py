@@ -60,6 +60,14 @@ def test_same_seed_gives_identical_bytes(mixed, tmp_path):
         assert path.read_bytes() == mixed[path.name.split("_")[0]].read_bytes(), path.name
 
 
+def test_default_run_reproduces_the_committed_sample_byte_for_byte(tmp_path):
+    """The stationary worlds (calibration) live beside the default generator: the committed
+    sample must still come out of `sample --end 2026-W47` with the default seed (≈20 s)."""
+    committed = config.project_path("sample_dir")
+    for path in generate_files(tmp_path, end=END):
+        assert path.read_bytes() == (committed / path.name).read_bytes(), path.name
+
+
 def test_other_seed_differs(mixed, tmp_path):
     other = generate_files(tmp_path, scale=0.3, years=0.5, seed=8, end=END, fmt="mixed")
     assert other[0].read_bytes() != mixed["案件"].read_bytes()

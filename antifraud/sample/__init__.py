@@ -59,17 +59,24 @@ def file_key(world) -> str:
 
 
 def generate_files(out: Path, scale: float = 1.0, years: float = 2.0, seed: int = 20261124,
-                   end: str | None = None, fmt: str = "mixed") -> list[Path]:
+                   end: str | None = None, fmt: str = "mixed", null=None) -> list[Path]:
+    """The extracts for one world. `null` (a `stationary.Spec`) draws a stationary world for
+    calibration instead of the meeting's sample with its stories (docs/sample.md)."""
     from antifraud.sample import export, generate, write
 
     clock = time.perf_counter()
     world = build_world(end_week(end), years, scale)
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
-    c = generate.cases(world, streams[0])
-    w = generate.warnings(world, streams[1])
-    counts = np.zeros((world.weeks, len(world.units)))
-    np.add.at(counts, (c["week"], c["bureau"]), 1)
-    s = generate.strikes(world, streams[2], counts)
+    if null is None:
+        streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
+        c = generate.cases(world, streams[0])
+        w = generate.warnings(world, streams[1])
+        counts = np.zeros((world.weeks, len(world.units)))
+        np.add.at(counts, (c["week"], c["bureau"]), 1)
+        s = generate.strikes(world, streams[2], counts)
+    else:
+        from antifraud.sample import stationary
+        _, c, w, s, rest = stationary.draw(world, null, seed)
+        streams = [None, None, None, *rest]
     _log(f"生成：案件 {c['n']:,} 条，预警 {w['n']:,} 条，打击战果 {len(s['week']):,} 条 "
          f"（{time.perf_counter() - clock:.1f} 秒）")
 
@@ -101,7 +108,19 @@ def generate_files(out: Path, scale: float = 1.0, years: float = 2.0, seed: int 
     return paths
 
 
+def null_spec(args):
+    """The stationary world asked for on the command line, or None for the meeting's sample."""
+    plants = getattr(args, "plant", None) or []
+    variation = getattr(args, "variation", None)
+    if not (getattr(args, "null", False) or plants or variation is not None):
+        return None
+    from antifraud.sample import stationary
+    return stationary.Spec(variation=variation or 0.0, scope=getattr(args, "variation_scope", "city"),
+                           plants=tuple(stationary.parse_plant(p) for p in plants))
+
+
 def main(args) -> int:
     out = Path(args.out) if args.out else config.project_path("sample_dir")
-    generate_files(out, scale=args.scale, years=args.years, seed=args.seed, end=args.end, fmt=args.format)
+    generate_files(out, scale=args.scale, years=args.years, seed=args.seed, end=args.end, fmt=args.format,
+                   null=null_spec(args))
     return 0
