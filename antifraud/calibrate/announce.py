@@ -98,21 +98,21 @@ def _timed(timings: dict | None, key: str, fn):
 def narrow(period: Period, filters: Filters = Filters(), parts=PARTS, timings: dict | None = None) -> Announced:
     """The announcing sections of `briefing.build(period, filters)`, computed as build does."""
     out = Announced()
+    span = measures.data_span()
     if "kpis" in parts:
-        out.kpis = _timed(timings, "kpis", lambda: measures.kpis(
-            measures.window_totals(period, filters), period.kind, measures.coverage(period, measures.data_span())))
+        out.kpis = _timed(timings, "kpis", lambda: measures.period_figures(period, filters, span).kpis)
         out.changes = flags(out.kpis)
     if "hotspots" in parts:
         def hot():
             first, end = briefing.place_weeks(period)
             places = queries.run("area_weekly_places", start=first, end=end, **filters.params())
-            return briefing.hotspots_table(places, period)
+            return briefing.hotspots_table(places, period, span)
         out.hotspots = hotspot_rows(_timed(timings, "hotspots", hot))
     if "ranking" in parts:
         out.rank_notable = notable_rows(_timed(timings, "ranking", lambda: ranking.rank_period(period, filters)))
     if "types" in parts:
         out.type_flags = type_flag_rows(_timed(timings, "types", lambda: briefing.types_table(
-            briefing.type_totals(period, filters))))
+            briefing.type_totals(period, filters), measures.type_changes(period, filters, span))))
     return out
 
 
