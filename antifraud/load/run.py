@@ -127,16 +127,19 @@ class Front:
 
 
 def warm_up(front: Front, pages: list, link: str, timeout: float, log) -> list[dict]:
-    session = protocol.Session(front.url, timeout=timeout)
+    """One viewer per replica, straight to it (not through nginx): "/" first, then every page."""
     out = []
-    try:
-        session.open("", link)
-        for name, path, _ in pages:
-            run = session.run(path)
-            out.append({"page": name, "seconds": round(run.seconds, 3), "ok": run.ok, "error": run.error})
-    finally:
-        session.close()
-    log("[load] warm-up: " + ", ".join(f"{w['page']} {w['seconds']:.2f} s" for w in out))
+    for replica in front.replicas:
+        session = protocol.Session(replica.url, timeout=timeout)
+        try:
+            session.open("", link)
+            for name, path, _ in pages:
+                run = session.run(path)
+                out.append({"replica": replica.name, "page": name, "seconds": round(run.seconds, 3),
+                            "ok": run.ok, "error": run.error})
+        finally:
+            session.close()
+    log("[load] warm-up: " + ", ".join(f"{w['replica']} {w['page']} {w['seconds']:.2f} s" for w in out))
     bad = [w for w in out if not w["ok"]]
     if bad:
         raise RuntimeError(f"a page fails before any load: {bad}")
@@ -145,44 +148,61 @@ def warm_up(front: Front, pages: list, link: str, timeout: float, log) -> list[d
 
 # ------------------------------------------------------------------ one step
 
-def start_swarm(front: Front, users: int, pages: list, link_list: list[str], duration: float, think: float,
-                views_per_session: int, timeout: float, seed: int) -> tuple[subprocess.Popen, Path]:
-    """Start the Locust child for one step; returns (process, path of its result)."""
-    folder = front.workdir / "swarm"
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = f"{users}-{time.time_ns()}"
-    config_path, out_path = folder / f"config-{stamp}.json", folder / f"result-{stamp}.json"
-    config_path.write_text(json.dumps({
-        "host": front.url, "pages": [[name, path] for name, path, _ in pages], "links": link_list,
-        "think": think, "views_per_session": views_per_session, "timeout": timeout, "users": users,
-        "duration": duration, "seed": seed}, ensure_ascii=False), encoding="utf-8")
-    log = open(folder / f"swarm-{stamp}.log", "wb")
-    process = subprocess.Popen([sys.executable, "-m", "antifraud.load.swarm", str(config_path), str(out_path)],
-                               cwd=bench.ROOT, stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    return process, out_path
+class Swarm:
+    """The Locust child of one step, which a caller can follow (`views()`) and end early (`stop()`)."""
 
+    def __init__(self, front: Front, users: int, pages: list, link_list: list[str], duration: float,
+                 think: float, views_per_session: int, timeout: float, seed: int):
+        folder = front.workdir / "swarm"
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = f"{users}-{time.time_ns()}"
+        self.config_path, self.out_path = folder / f"config-{stamp}.json", folder / f"result-{stamp}.json"
+        self.events_path, self.stop_path = folder / f"views-{stamp}.jsonl", folder / f"stop-{stamp}"
+        self.log_path = folder / f"swarm-{stamp}.log"
+        self.config_path.write_text(json.dumps({
+            "host": front.url, "pages": [[name, path] for name, path, _ in pages], "links": link_list,
+            "think": think, "views_per_session": views_per_session, "timeout": timeout, "users": users,
+            "duration": duration, "seed": seed, "events_path": str(self.events_path),
+            "stop_path": str(self.stop_path)}, ensure_ascii=False), encoding="utf-8")
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "antifraud.load.swarm", str(self.config_path), str(self.out_path)],
+                cwd=bench.ROOT, stdout=log, stderr=subprocess.STDOUT)
 
-def finish_swarm(process: subprocess.Popen, out_path: Path, timeout: float) -> dict:
-    try:
-        code = process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise RuntimeError("the load generator did not stop")
-    if code != 0 or not out_path.exists():
-        log_files = sorted(out_path.parent.glob("swarm-*.log"))
-        tail = log_files[-1].read_text(errors="replace")[-2000:] if log_files else ""
-        raise RuntimeError(f"the load generator failed ({code}):\n{tail}")
-    return json.loads(out_path.read_text(encoding="utf-8"))
+    def views(self) -> list[dict]:
+        """The views finished so far."""
+        if not self.events_path.exists():
+            return []
+        lines = self.events_path.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.endswith("}")]
+
+    def stop(self) -> None:
+        self.stop_path.touch()
+
+    def finish(self, timeout: float) -> dict:
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise RuntimeError("the load generator did not stop")
+        if code != 0 or not self.out_path.exists():
+            tail = self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""
+            raise RuntimeError(f"the load generator failed ({code}):\n{tail}")
+        return json.loads(self.out_path.read_text(encoding="utf-8"))
 
 
 def step(front: Front, users: int, pages: list, link_list: list[str], *, duration: float, think: float,
          views_per_session: int, timeout: float, seed: int = bench.SEED, meanwhile=None) -> dict:
-    """N viewers for `duration` seconds; `meanwhile()` (if given) runs while they do (an import)."""
-    process, out_path = start_swarm(front, users, pages, link_list, duration, think, views_per_session,
-                                    timeout, seed)
-    extra = meanwhile() if meanwhile else None
-    raw = finish_swarm(process, out_path, duration + timeout + 120)
+    """N viewers for `duration` seconds. `meanwhile(swarm)` (if given) runs while they do — an
+    import, say — and may end the step early with `swarm.stop()`."""
+    swarm = Swarm(front, users, pages, link_list, duration, think, views_per_session, timeout, seed)
+    try:
+        extra = meanwhile(swarm) if meanwhile else None
+    except BaseException:
+        swarm.stop()
+        swarm.finish(timeout + 120)
+        raise
+    raw = swarm.finish(duration + timeout + 120)
     row = summarize(front, raw)
     if extra is not None:
         row["meanwhile"] = extra

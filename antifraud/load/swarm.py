@@ -5,8 +5,10 @@ process of its own because it monkey-patches the standard library with gevent on
 the orchestrator (run.py), which samples the servers and starts nginx, stays unpatched.
 
 All N viewers start at once (Monday morning: the meeting opens, supervisors open their
-links). After `duration` seconds the runner stops them; a viewer in the middle of a view
-finishes it first (Locust's stop_timeout), so no view is cut off and every session closes.
+links). After `duration` seconds — or earlier, when the file `stop_path` appears — the runner
+stops them; a viewer in the middle of a view finishes it first (Locust's stop_timeout), so no
+view is cut off and every session closes. Each view is also appended to `events_path` (JSON
+lines) as it ends, so the parent can follow the run while it goes on.
 """
 from __future__ import annotations
 
@@ -33,13 +35,19 @@ def swarm(config: dict) -> dict:
     Viewer.seed = int(config.get("seed", Viewer.seed))
     Viewer.sessions = []
     views: list[dict] = []
+    events = open(config["events_path"], "a", encoding="utf-8") if config.get("events_path") else None
+    stop_path = Path(config["stop_path"]) if config.get("stop_path") else None
 
     def on_request(request_type, name, response_time, response_length, exception, context, start_time=None,
                    **_):
-        views.append({"kind": request_type, "page": name, "ms": round(response_time, 2),
-                      "bytes": response_length, "ok": exception is None,
-                      "error": None if exception is None else f"{type(exception).__name__}: {exception}"[:300],
-                      "started_at": start_time, **(context or {})})
+        view = {"kind": request_type, "page": name, "ms": round(response_time, 2),
+                "bytes": response_length, "ok": exception is None,
+                "error": None if exception is None else f"{type(exception).__name__}: {exception}"[:300],
+                "started_at": start_time, **(context or {})}
+        views.append(view)
+        if events:
+            events.write(json.dumps(view, ensure_ascii=False) + "\n")
+            events.flush()
 
     env = Environment(user_classes=[Viewer], host=config["host"], stop_timeout=float(config["timeout"]))
     env.events.request.add_listener(on_request)
@@ -47,11 +55,15 @@ def swarm(config: dict) -> dict:
     users = int(config["users"])
     started = time.time()
     runner.start(users, spawn_rate=min(users, 100))
-    gevent.sleep(float(config["duration"]))
+    deadline = started + float(config["duration"])
+    while time.time() < deadline and not (stop_path and stop_path.exists()):
+        gevent.sleep(0.2)
     stopping = time.time()
     runner.stop()
     runner.quit()
     ended = time.time()
+    if events:
+        events.close()
     stats = env.stats.total
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
