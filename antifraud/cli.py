@@ -54,6 +54,7 @@ def parser() -> argparse.ArgumentParser:
                    help="多人同时观看：每档 N 个 Locust 观看者（如 1,10,30,60），报告页面运行时间、每秒页面、CPU 与内存")
     b.add_argument("--browser", action="store_true",
                    help="无头 Chromium：看板页面完整载入与裸 Streamlit 单图页面对比，以及最慢的页面切换")
+    b.add_argument("--browser-repeat", type=int, default=5, help="--browser：每个页面载入与切换的次数")
     b.add_argument("--db", default=None, help="--load/--browser 使用的数据库（默认：该 --scale 的基准库，没有则生成）")
     b.add_argument("--week", default=None, help="--load 链接中的会商周（默认：数据中最后一个完整周）")
     b.add_argument("--replicas", type=int, default=1, help="--load：Streamlit 进程数；大于 1 时经 nginx 分流")
