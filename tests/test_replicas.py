@@ -142,3 +142,26 @@ def _wait(condition, seconds: float) -> bool:
             return True
         time.sleep(0.5)
     return False
+
+
+def test_the_deploy_doc_shows_the_config_the_code_renders():
+    from antifraud.load import nginx
+    doc = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    shown = doc.split("```nginx\n", 1)[1].split("```", 1)[0]
+    rendered = nginx.site(["127.0.0.1:8501", "127.0.0.1:8502"], listen="80", server_name="dashboard.example",
+                          access_log="/var/log/nginx/antifraud.access.log")
+    assert shown == rendered
+
+
+def test_nginx_accepts_the_production_config(tmp_path):
+    from antifraud.load import nginx, servers
+    (tmp_path / "tmp").mkdir()
+    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (tmp_path / "tmp" / kind).mkdir()
+    site = nginx.site(["127.0.0.1:8501", "127.0.0.1:8502"], listen="127.0.0.1:8080",
+                      access_log=str(tmp_path / "access.log"))
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(nginx.standalone(str(tmp_path), site))
+    done = subprocess.run([servers.NGINX, "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -64,7 +64,9 @@ def site(upstreams: list[str], listen: str = "80", server_name: str = "_",
                 proxy_set_header Host $http_host;
                 proxy_set_header Upgrade $http_upgrade;
                 proxy_set_header Connection $antifraud_connection;
-                proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+                # the browser's own address, replacing any it sent: Streamlit (uvicorn) trusts this
+                # header from 127.0.0.1, and without it every browser would look local (docs/access.md)
+                proxy_set_header X-Forwarded-For $remote_addr;
                 proxy_set_header X-Forwarded-Proto $scheme;
                 # a wall screen keeps its websocket open all day
                 proxy_read_timeout 1d;
@@ -92,3 +94,24 @@ def standalone(prefix: str, site_text: str, workers: int = 1) -> str:
             f"error_log {prefix}/error.log warn;\nevents {{ worker_connections 1024; }}\n"
             f"http {{\n{temps}\n    access_log off;\n"
             + textwrap.indent(site_text, "    ") + "}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m antifraud.load.nginx 127.0.0.1:8501 127.0.0.1:8502 --listen 80 > antifraud.conf`"""
+    import argparse
+    p = argparse.ArgumentParser(prog="python -m antifraud.load.nginx",
+                                description="打印 N 个看板进程前的 nginx 配置（放入 /etc/nginx/conf.d/）")
+    p.add_argument("upstreams", nargs="+", help="每个 Streamlit 进程的 host:port")
+    p.add_argument("--listen", default="80", help="nginx 监听（如 80、443 ssl、10.0.0.5:8080）")
+    p.add_argument("--server-name", default="_")
+    p.add_argument("--max-body-mb", type=int, default=200, help="上传上限，不小于 settings.toml [import] max_upload_mb")
+    p.add_argument("--access-log", default="/var/log/nginx/antifraud.access.log",
+                   help="记录每个请求去了哪个进程（空串：不单独记录）")
+    args = p.parse_args(argv)
+    print(site(args.upstreams, listen=args.listen, server_name=args.server_name, max_body_mb=args.max_body_mb,
+               access_log=args.access_log or None), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
