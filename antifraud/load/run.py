@@ -33,7 +33,7 @@ from antifraud import bench, clock, periods
 from antifraud.load import protocol, servers
 
 DEFAULT_STEPS = (1, 10, 30, 60)
-CPU_BUSY = 0.9          # the servers use this share of all cores: saturated
+SATURATED = 0.8         # a step below this share of the idle-server rate: viewers queue
 
 
 # ------------------------------------------------------------------ the database and its links
@@ -255,21 +255,32 @@ def _q(values: list[float], q: float) -> float | None:
 
 # ------------------------------------------------------------------ report
 
-def saturation(rows: list[dict]) -> str:
-    """Where adding viewers stops adding throughput (or the cores are full)."""
-    best = max(rows, key=lambda r: r["views_per_second"], default=None)
-    if not best:
+def efficiencies(rows: list[dict], think: float) -> list[float | None]:
+    """Views/s of each step against what N viewers would get from an idle server: N ÷ (mean
+    reading time + the page run of the smallest step). Near 100 %: the server keeps up;
+    falling: viewers queue for it."""
+    if not rows or not rows[0]["p50_s"]:
+        return [None] * len(rows)
+    alone = min(rows, key=lambda r: r["users"])["p50_s"]
+    return [round(r["views_per_second"] / (r["users"] / (think + alone)), 2) for r in rows]
+
+
+def saturation(rows: list[dict], think: float, replicas: int = 1) -> str:
+    """Where adding viewers stops adding throughput: the first step below SATURATED of the
+    idle-server rate, with the cores' share the servers used there."""
+    if not rows:
         return ""
-    for prev, row in zip(rows, rows[1:]):
-        grew = row["users"] / max(prev["users"], 1)
-        gained = row["views_per_second"] / max(prev["views_per_second"], 1e-9)
-        if row["cpu_share"] >= CPU_BUSY or gained < 1 + (grew - 1) / 3:
-            return (f"饱和：N={prev['users']}→{row['users']} 时每秒页面只从 {prev['views_per_second']} 到 "
-                    f"{row['views_per_second']}（服务端占用 {row['cpu_share']:.0%} 的 {os.cpu_count()} 核），"
-                    f"页面运行 p95 {prev['p95_s']} → {row['p95_s']} s；上限约 {best['views_per_second']} 页/秒")
+    best = max(rows, key=lambda r: r["views_per_second"])
+    cores = os.cpu_count() or 1
+    for row, eff in zip(rows, efficiencies(rows, think)):
+        if eff is not None and eff < SATURATED:
+            one = "（一个 Streamlit 进程最多用满约 1 核）" if replicas == 1 and cores > 1 else ""
+            return (f"饱和：N={row['users']} 时每秒页面 {row['views_per_second']}，只有空闲服务器可给的 {eff:.0%}，"
+                    f"页面运行 p95 {_s(row['p95_s'])} s；服务端占用 {row['cpu_share']:.0%} 的 {cores} 核{one}；"
+                    f"最高 {best['views_per_second']} 页/秒")
     top = rows[-1]
     return (f"到 N={top['users']} 仍未饱和：{top['views_per_second']} 页/秒，服务端占用 "
-            f"{top['cpu_share']:.0%} 的 {os.cpu_count()} 核")
+            f"{top['cpu_share']:.0%} 的 {cores} 核")
 
 
 def table(result: dict) -> str:
@@ -278,11 +289,12 @@ def table(result: dict) -> str:
              f"每位观看者 {result['views_per_session']} 页换一个链接，阅读 {result['think']:g} s（±50%），"
              f"每档 {result['duration']:g} s；{result['machine']['nproc']} 核 {result['machine']['cpu']}",
              "",
-             "| 同时观看 N | 页面 | 页/秒 | 运行 p50 s | 运行 p95 s | 最慢 s | 首次载入 p95 s | 失败 | "
+             "| 同时观看 N | 页面 | 页/秒 | 占空闲可得 | 运行 p50 s | 运行 p95 s | 最慢 s | 首次载入 p95 s | 失败 | "
              "服务端 CPU 秒/页 | CPU 占用 | 峰值内存 MB |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in result["steps"]:
-        lines.append(f"| {r['users']} | {r['views']} | {r['views_per_second']} | {_s(r['p50_s'])} | {_s(r['p95_s'])} | "
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r, eff in zip(result["steps"], efficiencies(result["steps"], result["think"])):
+        lines.append(f"| {r['users']} | {r['views']} | {r['views_per_second']} | {'—' if eff is None else f'{eff:.0%}'} | "
+                     f"{_s(r['p50_s'])} | {_s(r['p95_s'])} | "
                      f"{_s(r['max_s'])} | {_s(r['load_p95_s'])} | {r['failed']} | {_s(r['cpu_seconds_per_view'])} | "
                      f"{r['cpu_share']:.0%} | {r['peak_rss_mb']} |")
     if result["replicas"] > 1:
@@ -294,6 +306,7 @@ def table(result: dict) -> str:
                      for n in result["replica_names"]]
             lines.append(f"| {r['users']} | " + " | ".join(cells) + " |")
     lines.append("")
+    lines.append("占空闲可得：每秒页面 ÷ N/(阅读秒数 + 最小一档的运行中位数)，即服务器不排队时 N 人能看的页数")
     lines.append(result["saturation"])
     hwm = ", ".join(f"{k} {v:.0f} MB" for k, v in result["replica_hwm_mb"].items() if v)
     lines.append(f"各进程自身峰值内存 (VmHWM)：{hwm}")
@@ -337,7 +350,7 @@ def main(args) -> int:
         result["replica_hwm_mb"] = {r.name: servers.vm_hwm_mb(r.process.pid) for r in front.replicas}
     finally:
         front.stop()
-    result["saturation"] = saturation(result["steps"])
+    result["saturation"] = saturation(result["steps"], args.think, args.replicas)
     result["finished_at"] = clock.stamp().isoformat()
     slim = {**result, "steps": [{k: v for k, v in r.items() if not k.endswith("_detail")} for r in result["steps"]]}
     (out / "load.json").write_text(json.dumps(slim, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -347,3 +360,13 @@ def main(args) -> int:
     print(table(result))
     log(f"结果已写入 {out / 'load.json'}")
     return 0
+
+
+if __name__ == "__main__":
+    # `python -m antifraud.load.run table LOAD.json`: the table of an earlier run
+    if len(sys.argv) == 3 and sys.argv[1] == "table":
+        saved = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
+        saved["saturation"] = saturation(saved["steps"], saved["think"], saved["replicas"])
+        print(table(saved))
+    else:
+        raise SystemExit("usage: python -m antifraud.load.run table LOAD.json")
