@@ -57,7 +57,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--browser-repeat", type=int, default=5, help="--browser：每个页面载入与切换的次数")
     b.add_argument("--db", default=None, help="--load/--browser 使用的数据库（默认：该 --scale 的基准库，没有则生成）")
     b.add_argument("--week", default=None, help="--load 链接中的会商周（默认：数据中最后一个完整周）")
-    b.add_argument("--replicas", type=int, default=1, help="--load：Streamlit 进程数；大于 1 时经 nginx 分流")
+    b.add_argument("--replicas", default="1", metavar="N[,N...]",
+                   help="--load：Streamlit 进程数，可给多个（如 1,2）依次测；大于 1 时经 nginx 分流")
     b.add_argument("--duration", type=float, default=60, help="--load：每档持续秒数")
     b.add_argument("--think", type=float, default=5, help="--load：每页阅读秒数（在 0.5～1.5 倍间随机；0 = 不停顿）")
     b.add_argument("--views-per-session", type=int, default=6, help="--load：每个会话看几页后换一个链接")

@@ -287,7 +287,8 @@ def table(result: dict) -> str:
     lines = [f"负载：{result['replicas']} 个 Streamlit 进程" + (" + nginx" if result["replicas"] > 1 else "")
              + f"，数据库 {result['db_name']}（{result['db_mb']} MB），会商周 {result['week']}；"
              f"每位观看者 {result['views_per_session']} 页换一个链接，阅读 {result['think']:g} s（±50%），"
-             f"每档 {result['duration']:g} s；{result['machine']['nproc']} 核 {result['machine']['cpu']}",
+             f"每档 {result['duration']:g} s；{result['machine']['nproc']} 核 {result['machine']['cpu']}"
+             + (f"；测前负载 {result['loadavg_before']}" if result.get("loadavg_before") else ""),
              "",
              "| 同时观看 N | 页面 | 页/秒 | 占空闲可得 | 运行 p50 s | 运行 p95 s | 最慢 s | 首次载入 p95 s | 失败 | "
              "服务端 CPU 秒/页 | CPU 占用 | 峰值内存 MB |",
@@ -317,27 +318,18 @@ def _s(v) -> str:
     return "—" if v is None else (f"{v:.2f}" if v < 10 else f"{v:.1f}")
 
 
-def main(args) -> int:
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-
-    def log(msg):
-        print(msg, file=sys.stderr, flush=True)
-
-    steps = [int(x) for x in str(args.load).split(",") if x.strip()] or list(DEFAULT_STEPS)
-    db = Path(args.db) if args.db else bench_database(out, args.scale, max(args.years), log)
+def measure(db: Path, replicas: int, steps: list[int], workdir: Path, args, log) -> dict:
+    """Every step against `replicas` Streamlit processes (nginx in front when more than one)."""
     pages = agenda()
     week, link_list = links(db, args.week)
-    workdir = out / "load-run"
     workdir.mkdir(parents=True, exist_ok=True)
-    log(f"[load] {db} ({db.stat().st_size / 2**20:.1f} MB), week {week}, steps {steps}, "
-        f"{args.replicas} replica(s)")
-    front = Front(db, args.replicas, workdir)
+    log(f"[load] {db} ({db.stat().st_size / 2**20:.1f} MB), week {week}, steps {steps}, {replicas} replica(s)")
+    front = Front(db, replicas, workdir)
     result = {"started_at": clock.stamp().isoformat(), "machine": bench.machine(), "db": str(db),
               "db_name": db.name, "db_mb": round(db.stat().st_size / 2**20, 1), "week": week,
-              "links": link_list, "replicas": args.replicas, "replica_names": [r.name for r in front.replicas],
+              "links": link_list, "replicas": replicas, "replica_names": [r.name for r in front.replicas],
               "duration": args.duration, "think": args.think, "views_per_session": args.views_per_session,
-              "steps": []}
+              "loadavg_before": [round(x, 1) for x in os.getloadavg()], "steps": []}
     try:
         result["warm_up"] = warm_up(front, pages, link_list[0], args.timeout, log)
         for users in steps:
@@ -350,23 +342,57 @@ def main(args) -> int:
         result["replica_hwm_mb"] = {r.name: servers.vm_hwm_mb(r.process.pid) for r in front.replicas}
     finally:
         front.stop()
-    result["saturation"] = saturation(result["steps"], args.think, args.replicas)
+    result["saturation"] = saturation(result["steps"], args.think, replicas)
     result["finished_at"] = clock.stamp().isoformat()
-    slim = {**result, "steps": [{k: v for k, v in r.items() if not k.endswith("_detail")} for r in result["steps"]]}
-    (out / "load.json").write_text(json.dumps(slim, ensure_ascii=False, indent=1), encoding="utf-8")
     (workdir / "views.json").write_text(json.dumps(
         [{"users": r["users"], "views": r["views_detail"], "sessions": r["sessions_detail"]} for r in result["steps"]],
         ensure_ascii=False), encoding="utf-8")
-    print(table(result))
+    result["steps"] = [{k: v for k, v in r.items() if not k.endswith("_detail")} for r in result["steps"]]
+    return result
+
+
+def tables(runs: list[dict]) -> str:
+    """Each run's table; with several replica counts, a line comparing them at every N."""
+    out = [table(r) for r in runs]
+    if len(runs) > 1:
+        lines = ["| N | " + " | ".join(f"{r['replicas']} 个进程：页/秒，p95 s" for r in runs) + " |",
+                 "|---:|" + "---:|" * len(runs)]
+        for n in sorted({s["users"] for r in runs for s in r["steps"]}):
+            cells = []
+            for r in runs:
+                row = next((s for s in r["steps"] if s["users"] == n), None)
+                cells.append(f"{row['views_per_second']}，{_s(row['p95_s'])}" if row else "—")
+            lines.append(f"| {n} | " + " | ".join(cells) + " |")
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
+
+
+def main(args) -> int:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    steps = [int(x) for x in str(args.load).split(",") if x.strip()] or list(DEFAULT_STEPS)
+    counts = [int(x) for x in str(args.replicas).split(",") if x.strip()] or [1]
+    db = Path(args.db) if args.db else bench_database(out, args.scale, max(args.years), log)
+    runs = []
+    for replicas in counts:
+        runs.append(measure(db, replicas, steps, out / "load-run" / f"replicas-{replicas}", args, log))
+        (out / "load.json").write_text(json.dumps({"runs": runs}, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(tables(runs))
     log(f"结果已写入 {out / 'load.json'}")
     return 0
 
 
 if __name__ == "__main__":
-    # `python -m antifraud.load.run table LOAD.json`: the table of an earlier run
+    # `python -m antifraud.load.run table LOAD.json`: the tables of an earlier run
     if len(sys.argv) == 3 and sys.argv[1] == "table":
         saved = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
-        saved["saturation"] = saturation(saved["steps"], saved["think"], saved["replicas"])
-        print(table(saved))
+        saved_runs = saved.get("runs", [saved])
+        for r in saved_runs:
+            r["saturation"] = saturation(r["steps"], r["think"], r["replicas"])
+        print(tables(saved_runs))
     else:
         raise SystemExit("usage: python -m antifraud.load.run table LOAD.json")
