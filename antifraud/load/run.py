@@ -12,11 +12,13 @@ for `--duration` seconds. Reported per N, from the viewers' side and the server'
   own high-water mark (VmHWM) at the end.
 With `--replicas 2` (or more) the viewers go through nginx (nginx.py) to that many
 Streamlit processes reading the same database file; sessions and views are counted per replica
-from nginx's access log.
+from nginx's access log. `--replicas 1,2` runs every step on one process, then on two.
 
-Before the steps one viewer opens "/" (so the server leaves the auto-discovery mode of a
-fresh start, DESIGN.md's `pages/` trap, the way the meeting's wall PC does) and walks every
-page once: the figures are for a warm server, as on a Monday morning after the first look.
+Before the steps one viewer per replica opens "/" and walks every page once: the figures are
+for a warm server, as on a Monday morning after the first look. Opening "/" first also takes a
+fresh server out of the auto-discovery mode of DESIGN.md's `pages/` trap; in that mode the
+first in-app switch of a session that opened a page URL loses the week and the district (seen
+in Chromium too), which would measure other pages than the viewers asked for.
 """
 from __future__ import annotations
 
