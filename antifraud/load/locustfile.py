@@ -6,9 +6,10 @@ page for a while (`think` seconds, uniform between half and one and a half times
 `views_per_session` views opens the next link. Every view is one Locust request: type "load"
 or "switch", name = the agenda page, time = rerun request → script_finished.
 
-Usable as a plain locustfile too, from the project folder (`python -m locust -f antifraud/load/locustfile.py --headless
---host http://127.0.0.1:8501 -u 30 -r 30 -t 60s`); `python -m antifraud bench --load` sets
-the class attributes from the database and runs it through antifraud.load.swarm.
+Usable as a plain locustfile too, from the project folder: `python -m locust -f
+antifraud/load/locustfile.py --headless --host http://127.0.0.1:8501 -u 30 -r 30 -t 60s`;
+`python -m antifraud bench --load` sets the class attributes from the database and runs it
+through antifraud.load.swarm.
 """
 from __future__ import annotations
 
