@@ -58,6 +58,20 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--reuse-db", action="store_true", help="复用上次导入的基准数据库（只重测查询）")
     b.add_argument("--chunk-rows", type=int, default=2_000_000,
                    help="单个导出文件超过此行数时按月拆分、分批导入（0：不拆分）")
+    # serving measurements (antifraud/load): instead of the query bench, not in addition to it
+    b.add_argument("--load", default=None, metavar="N,N,...",
+                   help="多人同时观看：每档 N 个 Locust 观看者（如 1,10,30,60），报告页面运行时间、每秒页面、CPU 与内存")
+    b.add_argument("--browser", action="store_true",
+                   help="无头 Chromium：看板页面完整载入与裸 Streamlit 单图页面对比，以及最慢的页面切换")
+    b.add_argument("--browser-repeat", type=int, default=5, help="--browser：每个页面载入与切换的次数")
+    b.add_argument("--db", default=None, help="--load/--browser 使用的数据库（默认：该 --scale 的基准库，没有则生成）")
+    b.add_argument("--week", default=None, help="--load 链接中的会商周（默认：数据中最后一个完整周）")
+    b.add_argument("--replicas", default="1", metavar="N[,N...]",
+                   help="--load：Streamlit 进程数，可给多个（如 1,2）依次测；大于 1 时经 nginx 分流")
+    b.add_argument("--duration", type=float, default=60, help="--load：每档持续秒数")
+    b.add_argument("--think", type=float, default=5, help="--load：每页阅读秒数（在 0.5～1.5 倍间随机；0 = 不停顿）")
+    b.add_argument("--views-per-session", type=int, default=6, help="--load：每个会话看几页后换一个链接")
+    b.add_argument("--timeout", type=float, default=120, help="--load/--browser：一次页面运行的最长秒数")
 
     c = sub.add_parser("calibrate", help="校准：在平稳与植入变化的模拟数据上统计看板宣布的变化")
     c.add_argument("--size", choices=["ci", "full"], default="ci",
@@ -105,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             from antifraud.ingest import main as run
         elif command == "report":
             from antifraud.report import main as run
+        elif command == "bench" and (args.load or args.browser):
+            from antifraud.load import main as run
         elif command == "bench":
             from antifraud.bench import main as run
         elif command == "calibrate":
