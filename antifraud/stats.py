@@ -48,6 +48,27 @@ def signed_z(p: float, sign: float) -> float:
     return math.copysign(float(special.ndtri(1.0 - p / 2.0)), sign) if sign else 0.0
 
 
+class Dispersion(float):
+    """φ with the number of week pairs behind its estimate (`df`). A test widened by an estimated
+    φ refers its statistic to Student's t with that many degrees of freedom instead of the normal
+    (quasi-likelihood practice): the estimate's own noise must not turn into false alarms."""
+    df: int = 0
+
+    def __new__(cls, value: float, df: int = 0):
+        out = super().__new__(cls, value)
+        out.df = int(df)
+        return out
+
+
+def _widened(test: Test, dispersion) -> Test:
+    """The test referred to t(df) when its dispersion was estimated above 1."""
+    df = getattr(dispersion, "df", 0)
+    if test.p is None or test.z is None or not df or float(dispersion) <= 1.0 or test.p >= 1.0:
+        return test
+    p = min(1.0, float(2 * sps.t.sf(abs(float(special.ndtri(1.0 - test.p / 2.0))), df)))
+    return Test(signed_z(p, test.z), p)
+
+
 def _finite(*values) -> bool:
     return all(v is not None and not (isinstance(v, float) and math.isnan(v)) for v in values)
 
@@ -72,7 +93,7 @@ def count_test(now: float, before: float, t_now: float = 1.0, t_before: float = 
     upper = float(special.betainc(x, n - x + 1, share)) if x > 0 else 1.0           # P(X ≥ x)
     lower = 1.0 - float(special.betainc(x + 1, n - x, share)) if x < n else 1.0    # P(X ≤ x)
     p = min(1.0, 2.0 * min(upper, lower))
-    return Test(signed_z(p, x - n * share), p)
+    return _widened(Test(signed_z(p, x - n * share), p), dispersion)
 
 
 def proportion_test(x1: float, n1: float, x0: float, n0: float, dispersion: float = 1.0) -> Test:
@@ -91,12 +112,12 @@ def proportion_test(x1: float, n1: float, x0: float, n0: float, dispersion: floa
     if expected >= 5:
         var = pooled * (1 - pooled) * (1 / m1 + 1 / m0)
         z = (a / m1 - b / m0) / math.sqrt(var)
-        return Test(z, float(2 * sps.norm.sf(abs(z))))
+        return _widened(Test(z, float(2 * sps.norm.sf(abs(z)))), dispersion)
     table = [[round(a), round(m1 - a)], [round(b), round(m0 - b)]]
     if min(table[0][0] + table[0][1], table[1][0] + table[1][1]) <= 0:
         return Test(0.0, 1.0)
-    p = float(sps.fisher_exact(table).pvalue)
-    return Test(signed_z(p, sign), min(1.0, p))
+    p = min(1.0, float(sps.fisher_exact(table).pvalue))
+    return _widened(Test(signed_z(p, sign), p), dispersion)
 
 
 def compound_test(total_now: float, sq_now: float, total_before: float, sq_before: float,
@@ -112,7 +133,7 @@ def compound_test(total_now: float, sq_now: float, total_before: float, sq_befor
     if var <= 0:
         return Test(0.0, 1.0) if diff == 0 else NONE
     z = diff / math.sqrt(var)
-    return Test(z, float(2 * sps.norm.sf(abs(z))))
+    return _widened(Test(z, float(2 * sps.norm.sf(abs(z)))), dispersion)
 
 
 # ---------------------------------------------------------------- dispersion from the series' own history
@@ -155,10 +176,11 @@ def dispersion(pair_z) -> float:
     Under the test's model each value has variance 1; φ is their robust mean square: squares
     clipped at (3σ)² and rescaled (a Huber estimate of scale), so a real jump or a holiday
     among 52 weeks does not inflate it. Fewer than MIN_PAIRS usable pairs: 1 (no evidence).
+    The result carries the number of pairs (Dispersion.df) for the tests it widens.
     """
     z = np.asarray([v for v in pair_z if v is not None and math.isfinite(v)], dtype=float)
     if len(z) < MIN_PAIRS:
-        return 1.0
+        return Dispersion(1.0)
     sq = z * z
     phi = max(float(np.median(sq)) / 0.4549, 1e-6)
     for _ in range(50):
@@ -167,7 +189,7 @@ def dispersion(pair_z) -> float:
             phi = new
             break
         phi = new
-    return float(min(max(phi, 1.0), MAX_DISPERSION))
+    return Dispersion(min(max(phi, 1.0), MAX_DISPERSION), len(z))
 
 
 # ---------------------------------------------------------------- a catalogue metric's own test

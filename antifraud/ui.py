@@ -2,7 +2,9 @@
 
 A page is complete on its own: on a freshly started server the first request to a page
 URL runs that page without dashboard.py (DESIGN.md, the `pages/` folder trap), so the
-page itself calls `frame()` first. dashboard.py only registers `PAGES`.
+page itself calls `frame()` first. dashboard.py only registers the pages (registry.PAGES).
+The other jobs live beside it: the registry and navigation (registry), pure text (texts),
+the page widgets (widgets), the wall's look and rotation (wall).
 
 URL parameters (DATA.md): `week`, `month`, `district` (repeatable), `type` (repeatable),
 `wall`, `page`. The widgets are bound to them with `bind="query-params"`; Streamlit
@@ -23,42 +25,19 @@ import pandas as pd
 import streamlit as st
 
 import queries
-from antifraud import access, clock, config, metrics, periods, stats, wall as wall_mode
-from antifraud import measures
+from antifraud import access, clock, config, measures, periods, registry, wall as wall_mode
 from antifraud.measures import Filters
 from antifraud.periods import Period
+from antifraud.texts import (MONTH_OFF, choose_period, header_text, linked_options, marking_css, month_options,
+                             plain, url_notices, week_options)
+from antifraud.widgets import audited
 
-ROOT = config.ROOT
 APP_TITLE = "反诈研判指挥看板"
-MONTH_OFF = "（按周）"
 # Six KPI tiles side by side: a value like "28,512.97万元" must fit a sixth of a laptop screen.
 BROWSER_CSS = """<style>
 [data-testid="stMetricValue"] { font-size: clamp(1.3rem, 1.65vw, 2.25rem); }
 </style>"""
 
-
-@dataclass(frozen=True)
-class PageSpec:
-    file: str          # relative to the project root
-    title: str
-    url_path: str
-
-    @property
-    def path(self) -> Path:
-        return ROOT / self.file
-
-
-# The single registry of pages, in agenda order. dashboard.py passes these to st.navigation.
-PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/overview.py", "本周态势", "overview"),
-    PageSpec("pages/areas.py", "高发区域", "areas"),
-    PageSpec("pages/interception.py", "止付冻结", "interception"),
-    PageSpec("pages/warnings.py", "预警劝阻", "warnings"),
-    PageSpec("pages/types.py", "诈骗类型", "types"),
-    PageSpec("pages/bureaus.py", "分县局排名", "bureaus"),
-    PageSpec("pages/followup.py", "督办", "followup"),
-    PageSpec("pages/data_import.py", "数据导入", "import"),
-)
 
 # DATA.md's canonical list, in its order; types found in the data are appended.
 FRAUD_TYPES = ("刷单返利", "虚假贷款", "冒充电商物流客服", "虚假投资理财", "虚假征信", "冒充公检法",
@@ -119,115 +98,6 @@ class Context:
         return {"start": p.start, "end": p.end_exclusive, **self.filters.params(), **extra}
 
 
-# ---------------------------------------------------------------- pure helpers
-
-def plain(text, limit: int = 40) -> str:
-    """User-supplied text shown inside markdown: truncated, markdown/HTML characters escaped."""
-    text = str(text)[:limit]
-    return re.sub(r"([\\`*_\[\]<>#|~$])", r"\\\1", text)
-
-
-def week_options(first_day: dt.date | None, last_day: dt.date | None) -> list[str]:
-    """Week keys from the data's last week back to its first, newest first."""
-    last_day = last_day or clock.today()
-    first_day = first_day or last_day - dt.timedelta(days=7 * 12)
-    week, first = periods.week_of(last_day), periods.week_of(first_day)
-    out = []
-    while week.start >= first.start and len(out) < 600:
-        out.append(week.key)
-        week = week.prev()
-    return out
-
-
-def month_options(first_day: dt.date | None, last_day: dt.date | None) -> list[str]:
-    last_day = last_day or clock.today()
-    first_day = first_day or last_day - dt.timedelta(days=365)
-    month, first = periods.month_of(last_day), periods.month_of(first_day)
-    out = []
-    while month.start >= first.start and len(out) < 240:
-        out.append(month.key)
-        month = month.prev()
-    return out
-
-
-def linked_options(options: list[str], linked: list[str], kind: str) -> list[str]:
-    """The options, plus a period from a shared link that lies after the data but not after
-    today: a link sent before its week was imported opens that week and says so."""
-    out = list(options)
-    for text in linked[:1]:
-        try:
-            period = periods.parse(text)
-        except ValueError:
-            continue
-        current = periods.week_of(clock.today()) if kind == "week" else periods.month_of(clock.today())
-        newest = periods.parse(out[0]) if out else None
-        if (period.kind == kind and period.key not in out and period.start <= current.start
-                and (newest is None or period.start > newest.start)):
-            out.insert(0, period.key)
-    return out
-
-
-_NUMBER_RUN = re.compile(r"\d[\d \-]{9,}\d")
-
-
-def url_notices(raw: dict[str, list[str]], weeks: list[str], months: list[str],
-                districts: list[str], types: list[str]) -> list[str]:
-    """Notices for URL values that are not options (the widget will ignore them)."""
-    allowed = {"week": set(weeks), "month": set(months) | {MONTH_OFF},
-               "district": set(districts), "type": set(types)}
-    names = {"week": "周期", "month": "月份", "district": "区县", "type": "诈骗类型"}
-    out = []
-    for key, valid in allowed.items():
-        bad = [v for v in raw.get(key, []) if v not in valid and v != ""]
-        if bad:
-            # a link may carry a phone or ID number pasted by mistake: never echo one back
-            shown = "、".join(f"“{plain(_NUMBER_RUN.sub('…', v))}”" for v in bad[:5])
-            out.append(f"链接中的{names[key]} {shown} 无法识别（或没有数据），已忽略。")
-    return out
-
-
-def choose_period(week_key: str | None, month_key: str | None, default_week: Period) -> Period:
-    """A chosen month overrides the week; otherwise the week, else the default week."""
-    if month_key and month_key != MONTH_OFF:
-        return periods.parse(month_key)
-    if week_key:
-        return periods.parse(week_key)
-    return default_week
-
-
-STATE_FLAG = {periods.PROVISIONAL: "（临时数据）", periods.NO_DATA: "（尚无数据）"}
-
-
-def header_text(city: str, period: Period, scope: str, data_as_of, state: str = periods.COMPLETE) -> str:
-    as_of = f"{data_as_of:%Y-%m-%d %H:%M}" if data_as_of is not None and not pd.isna(data_as_of) else "—"
-    return f"{city} · {period.label}{STATE_FLAG.get(state, '')}（{period.dates_label}） · {scope} · 数据截至 {as_of}"
-
-
-def change_text(pct: float | None, flag: str, q: float | None, direction: int, word: str,
-                points: float | None = None) -> tuple[str, str]:
-    """('-12.9% 环比', colour) for a KPI delta; colour follows direction, grey unless announced
-    (the family's q, stats.flag); "!" marks an announced change, "‼" one beyond doubt.
-
-    For a rate pass `points` (the difference in percentage points): '+3.85个百分点 环比'.
-    """
-    if pct is None and points is None:
-        return f"{word} —", "gray"
-    tone = stats.tone(direction, flag)
-    colour = {"good": "green", "bad": "red"}.get(tone, "gray")
-    mark = {"alarm": "‼", "warn": "!"}.get(stats.level(q), "") if tone != "neutral" else ""
-    change = f"{points:+.2f}个百分点" if points is not None else f"{pct:+.1f}%"
-    return f"{change} {word}{mark}", colour
-
-
-def rate_points(now, before) -> float | None:
-    """Difference of two rates in percentage points (0.9262 vs 0.9380 -> -1.18)."""
-    if now is None or before is None:
-        return None
-    return (now - before) * 100
-
-
-# ---------------------------------------------------------------- the frame
-
 def _raw_params() -> dict[str, list[str]]:
     return {k: [str(v) for v in st.query_params.get_all(k)] for k in ("week", "month", "district", "type")}
 
@@ -250,10 +120,6 @@ def _ensure_database() -> bool:
         st.error(f"数据库文件不存在：{plain(path, 120)}。请先导入数据（python -m antifraud ingest）。")
         return False
     return True
-
-
-def is_wall() -> bool:
-    return str(st.query_params.get("wall", "")).strip().lower() in ("1", "true", "yes", "on")
 
 
 # The context built by dashboard.py for the page it is about to run (same thread, this run only).
@@ -289,7 +155,7 @@ def _agenda_links() -> None:
     """A page run alone: the agenda in Chinese, in meeting order, in place of the file list."""
     st.html(_AUTO_NAV_CSS)
     with st.sidebar:
-        for spec in PAGES:
+        for spec in registry.PAGES:
             if spec.path.exists():
                 with contextlib.suppress(Exception):  # a link the running mode cannot resolve is left out
                     st.page_link(spec.file, label=spec.title)
@@ -307,7 +173,7 @@ def shared_frame():
 
 def _build(title: str) -> Context:
     """DB, page config, data status and the sidebar filters bound to the URL."""
-    wall = is_wall()
+    wall = registry.is_wall()
     st.set_page_config(page_title=f"{title} · {APP_TITLE}" if title else APP_TITLE, layout="wide",
                        initial_sidebar_state="collapsed" if wall else "auto")
     if wall:
@@ -437,162 +303,3 @@ def _briefing_downloads(ctx: Context) -> None:
         data = audited(data, name, "会商材料", None, ctx.user)
         side.download_button(f"下载会商材料（{fmt}）", data=data, file_name=name, mime=mimes[fmt],
                              on_click="ignore", key=f"briefing_{fmt}")
-
-
-# ---------------------------------------------------------------- page helpers
-
-def table(frame: pd.DataFrame, name: str, *, title: str | None = None, caption: str | None = None,
-          height: int | str = "auto", column_config: dict | None = None, hide_index: bool = True,
-          downloads: bool = True, key: str | None = None, empty: str = "（本期无数据）") -> None:
-    """A dataframe (text shown as text, never HTML) with csv and xlsx downloads.
-
-    `empty` is what an empty result says (e.g. 「本期没有明显上升的类型」, not 「无数据」).
-    """
-    if title:
-        st.markdown(f"**{plain(title, 80)}**")
-    if frame is None or frame.empty:
-        # on the wall captions are hidden (unreadable at a distance); this one is content
-        (st.markdown if is_wall() else st.caption)(empty)
-    else:
-        # a fixed height only pays off for long tables; short ones would show empty rows
-        h = height if isinstance(height, str) or len(frame) > 12 else "auto"
-        st.dataframe(_numeric(frame), height=h, hide_index=hide_index, column_config=column_config,
-                     width="stretch")
-    if caption:
-        st.caption(caption)
-    if downloads and frame is not None and not frame.empty and not is_wall():
-        _downloads(frame, name, title or name, key or name)
-
-
-def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
-    """Missing values show blank, not 'None': number columns become floats, text columns get ''."""
-    out = frame.copy()
-    for col in frame.columns:
-        if pd.api.types.is_numeric_dtype(frame[col]) or not frame[col].isna().any():
-            continue
-        values = frame[col].dropna()
-        if len(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-            out[col] = pd.to_numeric(frame[col], errors="coerce")
-        elif all(isinstance(v, str) for v in values):
-            out[col] = frame[col].astype(object).where(frame[col].notna(), "")
-    return out
-
-
-def _downloads(frame: pd.DataFrame, name: str, title: str, key: str) -> None:
-    from antifraud import exports
-    safe = re.sub(r"[^\w\-一-鿿]+", "_", name).strip("_") or "table"
-    out = frame.reset_index(drop=False) if not isinstance(frame.index, pd.RangeIndex) else frame
-    row = st.container(horizontal=True, gap="small")
-    who = access.current()
-    signed = title + (f"（下载人：{who.name}）" if who is not None else "")
-    csv = audited(lambda: exports.csv_bytes(out), f"{safe}.csv", title, len(out), who)
-    xlsx = audited(lambda: exports.xlsx_bytes({title[:31]: out}, title=signed), f"{safe}.xlsx", title, len(out), who)
-    row.download_button("下载 csv", data=csv, file_name=f"{safe}.csv",
-                      mime="text/csv", on_click="ignore", key=f"dl_csv_{key}")
-    row.download_button("下载 xlsx", data=xlsx,
-                      file_name=f"{safe}.xlsx", on_click="ignore", key=f"dl_xlsx_{key}",
-                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-
-
-def audited(make, file_name: str, what: str, rows: int | None, who):
-    """The download's bytes, made when it is clicked, with a line in the audit store (who, what, when)."""
-    scope = "&".join(f"{k}={v}" for k in st.query_params for v in st.query_params.get_all(k)
-                     if k != access.KIOSK_PARAM)[:500]
-
-    def data():
-        payload = make()
-        from antifraud import audit
-        audit.default().record_download(who.name if who is not None else None, file_name,
-                                        what, rows, scope)
-        return payload
-    return data
-
-
-def marking_css(text: str) -> str:
-    """The marking as a fixed corner label drawn by CSS: a style-only st.html takes no room on the wall."""
-    escaped = "".join(ch if ch.isalnum() and ch.isascii() else f"\\{ord(ch):x} " for ch in text)
-    return ("<style>[data-testid='stMain']::after { content: '" + escaped + "'; position: fixed; right: 0.8rem;"
-            " bottom: 0.3rem; font-size: 0.85rem; color: #f5b301; z-index: 1000; pointer-events: none; }</style>")
-
-
-def chart(fig, caption: str | None = None, *, key: str | None = None, height: int | None = None) -> None:
-    """A plotly figure in the shared template (its title says what it shows) and its definition."""
-    from antifraud import charts
-    charts.apply_theme(fig, dark=is_wall())
-    if height:
-        fig.update_layout(height=height)
-    st.plotly_chart(fig, theme=None, key=key, config={"displaylogo": False, "displayModeBar": False})
-    if caption:
-        st.caption(caption)
-
-
-def definition(*names: str) -> str:
-    """Captions come from the metric catalogue's definitions."""
-    return "；".join(f"{metrics.get(n).label}：{metrics.get(n).definition}" for n in names)
-
-
-def kpi_tiles(kpis: dict, names, kind: str = "week", columns: int | None = None) -> None:
-    """One tile per metric: value, 环比 as the delta, 同比 and YTD below; a third line when the
-    recent weeks changed beyond chance (近3周较此前12周); colour by direction, only when announced.
-
-    Rates change in percentage points (a rate of 2% rising to 3% is "+1.00个百分点", not +50%).
-    """
-    from antifraud import significance
-    names = list(names)
-    cols = st.columns(columns or len(names))
-    prev_key, prev_value = ("wow_pct", "prev_week") if kind == "week" else ("mom_pct", "prev_month")
-    for i, name in enumerate(names):
-        m, k = metrics.get(name), kpis.get(name, {})
-        rate = m.kind == "rate"
-        pts = (lambda before: rate_points(k.get("value"), k.get(before))) if rate else (lambda before: None)
-        with cols[i % len(cols)].container(border=True):
-            text, colour = change_text(None if rate else k.get(prev_key), k.get("flag", ""), k.get("q"),
-                                       m.direction, "环比", pts(prev_value))
-            has_delta = (pts(prev_value) if rate else k.get(prev_key)) is not None
-            st.metric(m.label, m.format(k.get("value")), delta=text if has_delta else None,
-                      delta_color=colour, help=m.definition)
-            yoy, ycol = change_text(None if rate else k.get("yoy_pct"), k.get("flag_yoy", ""), k.get("q_yoy"),
-                                    m.direction, "同比", pts("last_year"))
-            if rate:
-                d = rate_points(k.get("ytd"), k.get("ytd_last_year"))
-                tail = f"（{d:+.2f}个百分点）" if d is not None else ""
-            else:
-                tail = f"（{k['ytd_yoy_pct']:+.1f}%）" if k.get("ytd_yoy_pct") is not None else ""
-            ytd = f"年累计 {m.format(k.get('ytd'))}{tail}"
-            st.markdown(f":{ycol}[{plain(yoy)}] · :gray[{plain(ytd, 60)}]")
-            if k.get("flag_recent"):
-                words = significance.change_words(m, k, significance.RECENT, kind) or ""
-                tone = {"good": "green", "bad": "red"}.get(stats.tone(m.direction, k["flag_recent"]), "gray")
-                mark = {"alarm": "‼", "warn": "!"}.get(stats.level(k.get("q_recent")), "")
-                st.markdown(f":{tone}[{plain(words, 60)}{mark}]")
-
-
-# ---------------------------------------------------------------- navigation (dashboard.py)
-
-_NAV: dict[str, object] = {}
-
-
-def navigation_pages() -> list:
-    """st.Page objects for the registered pages whose file exists (bureaus.py may land later)."""
-    out = []
-    for i, spec in enumerate(p for p in PAGES if p.path.exists()):
-        page = st.Page(str(spec.path), title=spec.title, url_path=spec.url_path, default=(i == 0))
-        _NAV[spec.url_path] = page
-        out.append(page)
-    return out
-
-
-def follow_page_param(current) -> None:
-    """`?page=areas` opens that page (shared links, the wall); an unknown name gets a notice."""
-    wanted = str(st.query_params.get("page", "")).strip()
-    if not wanted:
-        return
-    target = _NAV.get(wanted)
-    if target is None:
-        st.session_state["_page_notice"] = f"链接中的页面 “{plain(wanted)}” 不存在，已显示首页。"
-        return
-    if getattr(current, "url_path", None) == target.url_path:
-        return
-    # the wall keeps `page` (it pins the rotation); elsewhere it would hold the user on this page
-    keep = {k: st.query_params.get_all(k) for k in st.query_params if k != "page" or is_wall()}
-    st.switch_page(target, query_params=keep)

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from antifraud import clock, config
+from antifraud import clock, config, registry
+
+CHANGES_TITLE = registry.CHANGES.title
+CHANGES_URL = registry.CHANGES.url_path
 
 log = logging.getLogger("antifraud.wall")
 
-CHANGES_TITLE = "本周显著变化"
-CHANGES_URL = "changes"
 NOT_ON_WALL = {"import"}          # agenda pages the wall never rotates to
 AMBER = "#f5b301"
 
@@ -206,7 +207,7 @@ def stale_text(data_as_of: dt.datetime | None, now: dt.datetime, limit_days: int
 class Slide:
     url_path: str
     title: str
-    target: str          # what st.switch_page / st.page_link take: a file relative to the root, or CHANGES_URL
+    target: str          # what st.switch_page / st.page_link take: a page file relative to the root
 
 
 OPENING = ("followup",)          # in meeting order, last meeting's tasks follow the changes slide
@@ -218,7 +219,7 @@ def agenda(page_specs, meeting_order: bool) -> list[Slide]:
     shown = [s for s in page_specs if s.url_path not in NOT_ON_WALL and s.path.exists()]
     if meeting_order:
         shown = [s for s in shown if s.url_path in OPENING] + [s for s in shown if s.url_path not in OPENING]
-    slides = [Slide(CHANGES_URL, CHANGES_TITLE, CHANGES_URL)] if meeting_order else []
+    slides = [Slide(CHANGES_URL, CHANGES_TITLE, registry.CHANGES.file)] if meeting_order else []
     return slides + [Slide(spec.url_path, spec.title, spec.file) for spec in shown]
 
 
@@ -363,17 +364,10 @@ def _pinned() -> str:
     return str(st.query_params.get("page", "")).strip()
 
 
-def _target(slide: Slide):
-    if slide.target == CHANGES_URL:
-        return changes_page_object()
-    return slide.target
-
-
 def header(ctx) -> None:
     """Header, presenter links and keys, rotation and live-data timers (ui.header calls this)."""
-    from antifraud import ui
     cfg = wall_settings()
-    slides = agenda(ui.PAGES, cfg.meeting_order)
+    slides = agenda(registry.PAGES, cfg.meeting_order)
     index = position(slides, ctx.title)
     pinned = bool(_pinned())
     stale = stale_text(ctx.data_as_of, clock.now(), cfg.stale_days)
@@ -431,7 +425,7 @@ def _presenter_links(where, slides: list[Slide], index: int, pinned: bool) -> No
 
 def _link(slide: Slide, label: str, query_params: dict) -> None:
     try:
-        st.page_link(_target(slide), label=label, query_params=query_params)
+        st.page_link(slide.target, label=label, query_params=query_params)
     except Exception:  # noqa: BLE001 - a page not registered in this run (page run on its own) gets no link
         log.debug("no link to %s", slide.url_path, exc_info=True)
 
@@ -489,8 +483,7 @@ CALM = ('<div class="wall-calm" data-testid="wallCalm">本页暂时无法显示�
 def calm_errors():
     """dashboard.py runs the shared frame and the page inside this: on the wall an error is a
     calm sentence (the traceback goes to the log), never a traceback or a blank screen."""
-    from antifraud import ui
-    if not ui.is_wall():
+    if not registry.is_wall():
         yield
         return
     st.session_state["_wall_drawn"] = False
@@ -510,41 +503,3 @@ def _retry(refresh: float) -> None:
     # runs once inline with the failed run itself: only a later timer tick reruns the app
     if time.monotonic() - st.session_state.get("_wall_failed_at", 0.0) >= refresh * 0.8:
         st.rerun()
-
-
-# ---------------------------------------------------------------- the opening slide
-
-_CHANGES_PAGE = None
-
-
-def changes_page_object():
-    """The 本周显著变化 slide as an st.Page (hidden from the menu; dashboard.py registers it)."""
-    global _CHANGES_PAGE
-    if _CHANGES_PAGE is None:
-        _CHANGES_PAGE = st.Page(changes_page, title=CHANGES_TITLE, url_path=CHANGES_URL,
-                                visibility="hidden")
-    return _CHANGES_PAGE
-
-
-def extra_pages() -> list:
-    """Pages only the wall adds to st.navigation; `?page=changes` can pin the slide too."""
-    from antifraud import ui
-    page = changes_page_object()
-    ui._NAV[CHANGES_URL] = page
-    return [page]
-
-
-def changes_page() -> None:
-    """What changed beyond chance in the chosen period (rises first), before the fixed agenda."""
-    from antifraud import measures, significance, ui
-    ctx = ui.frame(CHANGES_TITLE)
-    kpis = measures.period_figures(ctx.period, ctx.filters, ctx.span, medians=False).kpis
-    changes = significance.significant_changes(kpis, ctx.kind)
-    if ctx.no_data or ctx.provisional:
-        st.html(f'<div class="wall-calm" data-testid="wallCalm">{html.escape(ctx.span.notice(ctx.period) or "")}</div>')
-    else:
-        st.html(changes_html(changes, ctx.kind))
-    st.caption("显著：与上期、去年同期和此前几周比较，各指标按自身历史的周间波动放宽检验，"
-               "同时列出的变化按错误发现率控制（加权 Benjamini–Hochberg）；红色为不利方向，绿色为有利方向，"
-               "‼ 为极显著。方法见 docs/significance.md。随后按固定议程：" +
-               "、".join(s.title for s in agenda(ui.PAGES, False)) + "。")

@@ -2,7 +2,7 @@
 import streamlit as st
 
 import queries
-from antifraud import charts, config, hotspots, maps, measures, ui, wall as wall_mode
+from antifraud import charts, config, hotspots, maps, measures, ui, widgets, wall as wall_mode
 from antifraud.views import areas
 
 ctx = ui.frame("高发区域")
@@ -67,14 +67,14 @@ with left:
     st.pydeck_chart(maps.choropleth(boundaries, rates, points, dark=ctx.wall, highlight=chosen), height=560)
     bounds = maps.classes([v for v in rates["value"].tolist() if v and v > 0])
     st.html(maps.legend_html(bounds, "万人发案（五个等数量分级）"))
-    st.caption("圆环为无边界的功能区分局，蓝点为派出所（面积随发案数）。" + ui.definition("cases_per_10k"))
+    st.caption("圆环为无边界的功能区分局，蓝点为派出所（面积随发案数）。" + widgets.definition("cases_per_10k"))
 with right:
-    ui.chart(charts.bars(rates[["district_name", "value"]], "district_name", "value",
+    widgets.chart(charts.bars(rates[["district_name", "value"]], "district_name", "value",
                          f"各区县万人发案（{period.label}）", "起/万人", text_format="{:.2f}", height=560,
                          color=areas.bar_colours(rates, ctx.filters.bureaus)),
-             ui.definition("cases_per_10k"), key="rate_bars")
+             widgets.definition("cases_per_10k"), key="rate_bars")
 
-ui.table(areas.hotspot_table(found, ctx.units), f"新兴热点_{period.key}",
+widgets.table(areas.hotspot_table(found, ctx.units), f"新兴热点_{period.key}",
          title=f"新兴热点（{hot_week.label}）：{len(found)}处",
          empty=areas.hotspot_empty(hot_week, ctx.span),
          caption=areas.hotspot_rule())
@@ -82,12 +82,12 @@ ui.table(areas.hotspot_table(found, ctx.units), f"新兴热点_{period.key}",
 a, b = st.columns(2)
 with a:
     top = hotspots.top_places(places, period.start, period.end, level="station", n=n)
-    ui.table(areas.place_table(top, ctx.units, "station"), f"派出所发案前{n}_{period.key}",
+    widgets.table(areas.place_table(top, ctx.units, "station"), f"派出所发案前{n}_{period.key}",
              title=f"派出所发案前{n}", caption="前4周基准：本期之前4周的周均发案 × 本期周数。")
 with b:
     top = hotspots.top_places(places, period.start, period.end, level="township", n=n)
-    ui.table(areas.place_table(top, ctx.units, "township"), f"乡镇街道发案前{n}_{period.key}",
+    widgets.table(areas.place_table(top, ctx.units, "township"), f"乡镇街道发案前{n}_{period.key}",
              title=f"乡镇街道发案前{n}", caption="按周汇总（area_weekly）；月度为周一落在本月的各周。")
 
-ui.table(areas.rate_table(rates), f"万人发案_{period.key}", title="各区县万人发案明细（全市，便于比较）",
-         caption=ui.definition("cases_per_10k"))
+widgets.table(areas.rate_table(rates), f"万人发案_{period.key}", title="各区县万人发案明细（全市，便于比较）",
+         caption=widgets.definition("cases_per_10k"))

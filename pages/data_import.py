@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 import queries
-from antifraud import config, ui
+from antifraud import config, texts, ui, widgets
 from antifraud.config import UsageError
 from antifraud.views import data_import as views
 
@@ -23,7 +23,7 @@ files = st.file_uploader("选择文件", type=["csv", "xlsx"], accept_multiple_f
 if files and st.button("开始导入", type="primary"):
     too_big = [f.name for f in files if f.size > max_mb * 1024 * 1024]
     if too_big:
-        st.error(f"文件超过 {max_mb} MB：{ui.plain('、'.join(too_big), 200)}")
+        st.error(f"文件超过 {max_mb} MB：{texts.plain('、'.join(too_big), 200)}")
     else:
         folder = Path(tempfile.mkdtemp(prefix="antifraud-upload-"))
         try:
@@ -39,9 +39,9 @@ if files and st.button("开始导入", type="primary"):
             bar.empty()
             st.session_state["import_results"] = results
         except UsageError as exc:
-            st.error(f"未导入任何数据：{ui.plain(str(exc), 300)}")
+            st.error(f"未导入任何数据：{texts.plain(str(exc), 300)}")
         except Exception as exc:  # noqa: BLE001 - a sentence for the analyst, details in the server log
-            st.error(f"导入失败，数据库未改变：{ui.plain(type(exc).__name__)}")
+            st.error(f"导入失败，数据库未改变：{texts.plain(type(exc).__name__)}")
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -54,14 +54,14 @@ if results:
         f"拒收 {total_rejected:,} 行。")
     for r in results:
         if "已导入过" in (r.note or ""):   # a re-import is a success, but the analyst should know
-            st.info(f"{ui.plain(Path(r.file).name, 120)}：{ui.plain(r.note, 200)}")
-    ui.table(views.summary_table(results), "导入结果", title="各文件导入结果")
+            st.info(f"{texts.plain(Path(r.file).name, 120)}：{texts.plain(r.note, 200)}")
+    widgets.table(views.summary_table(results), "导入结果", title="各文件导入结果")
     for i, r in enumerate(results):
         if r.rows_rejected:
-            ui.table(views.rejected_rows(r.reject_file), f"拒收明细_{Path(r.file).stem}",
+            widgets.table(views.rejected_rows(r.reject_file), f"拒收明细_{Path(r.file).stem}",
                      title=f"拒收明细：{Path(r.file).name}（{r.rows_rejected}行）",
                      caption="行号为表格软件中看到的行号（标题行计入）；原因为一句话说明。不含个人信息。",
                      key=f"rejects_{i}")
 
-ui.table(views.imports_table(queries.run("recent_imports")), "导入记录", title="最近的导入记录",
+widgets.table(views.imports_table(queries.run("recent_imports")), "导入记录", title="最近的导入记录",
          caption="导入审计表（imports），最新的在前。")

@@ -6,7 +6,7 @@ import logging
 import streamlit as st
 
 import queries
-from antifraud import access, clock, periods, ui, wall as wall_mode
+from antifraud import access, clock, periods, texts, ui, widgets, wall as wall_mode
 from antifraud.measures import Filters
 from antifraud.tasks import actions, fetch, present, roles, suggest
 from antifraud.tasks import store as task_store
@@ -113,7 +113,7 @@ def _withdraw(task_id: int, version: int) -> None:
 st.caption(rights.summary)
 if "_tasks_flash" in st.session_state:
     ok, message = st.session_state.pop("_tasks_flash")
-    (st.success if ok else st.error)(ui.plain(message, 400))     # may quote what was typed: never markdown
+    (st.success if ok else st.error)(texts.plain(message, 400))     # may quote what was typed: never markdown
 
 
 def target_fields(prefix: str) -> None:
@@ -145,7 +145,7 @@ def defaults(values: dict) -> None:
 
 
 if rights.manage:
-    st.markdown(f"**数据建议的督办事项（{ui.plain(period.label)}）**")
+    st.markdown(f"**数据建议的督办事项（{texts.plain(period.label)}）**")
     try:
         found_suggestions = suggest.fresh(cached_suggestions(period.key, ctx.filters.bureaus, queries.stamp()),
                                           tasks, meeting)
@@ -157,8 +157,8 @@ if rights.manage:
         st.caption("本期数据没有需要督办的显著问题（或建议已全部转为督办事项）。")
     for i, s in enumerate(found_suggestions or []):
         left, right = st.columns([6, 1], vertical_alignment="center")
-        left.markdown(f"{suggest.KIND_LABEL[s.kind]}：{ui.plain(s.reason, 200)}"
-                      + (f" · 建议目标：{ui.plain(present.target_text(s.target), 100)}" if s.target else ""))
+        left.markdown(f"{suggest.KIND_LABEL[s.kind]}：{texts.plain(s.reason, 200)}"
+                      + (f" · 建议目标：{texts.plain(present.target_text(s.target), 100)}" if s.target else ""))
         right.button("生成草稿", key=f"suggest_{i}_{s.kind}_{s.bureau_id}", on_click=_draft, args=(s,))
 
     with st.container(border=True):
@@ -190,8 +190,8 @@ shown.sort(key=lambda t: (present.bureaus_text(t, names), STATUSES.index(present
 found = checks_for([t for t in shown if t.target])
 
 line = present.review_line(tasks, found, period, today)
-st.markdown(f"**{ui.plain(line, 200)}**")
-ui.table(present.list_table(shown, found, names, today), f"督办事项_{period.key}",
+st.markdown(f"**{texts.plain(line, 200)}**")
+widgets.table(present.list_table(shown, found, names, today), f"督办事项_{period.key}",
          title=f"督办事项（{len(shown)}项，按区县和状态）", empty="（没有符合条件的督办事项）",
          caption="状态“逾期”：期限已过仍未反馈，由日期自动判定。检查：关联指标在期限内与前一期相比，"
                  "“显著”为该指标自身的检验 p ≤ 0.05；期限内数据未齐时为暂计。")
@@ -207,20 +207,20 @@ if shown:
     with st.container(border=True):
         st.markdown(f"**督办事项 {t.id}**（第{t.version}版）")
         st.text(t.subject)
-        st.caption(ui.plain(f"区县：{present.bureaus_text(t, names)} · 会商周 {t.meeting_week} · 期限 {t.due_period}"
+        st.caption(texts.plain(f"区县：{present.bureaus_text(t, names)} · 会商周 {t.meeting_week} · 期限 {t.due_period}"
                             f" · 状态：{present.status_text(t, today)} · 创建：{t.created_by}（{t.created_at:%Y-%m-%d %H:%M}）", 300))
         if t.target:
-            st.markdown("关联指标：" + ui.plain(present.target_text(t.target), 200))
+            st.markdown("关联指标：" + texts.plain(present.target_text(t.target), 200))
             check_line = present.check_text(t.target, found.get(t.id))
             if check_line:
-                st.markdown("检查：" + ui.plain(check_line, 300))
+                st.markdown("检查：" + texts.plain(check_line, 300))
         if t.closing_note:
             st.markdown("办结说明：")
             st.text(t.closing_note)
         if t.withdraw_reason:
             st.markdown("撤销原因：")
             st.text(t.withdraw_reason)
-        ui.table(present.feedback_table(t), f"督办反馈_{t.id}", title=f"反馈（{len(t.feedback)}条）",
+        widgets.table(present.feedback_table(t), f"督办反馈_{t.id}", title=f"反馈（{len(t.feedback)}条）",
                  downloads=False, empty="（尚无反馈）")
 
         if rights.may_answer(t):
@@ -255,4 +255,4 @@ if shown:
             journal = []
             st.warning(str(exc))
         with st.expander(f"修改记录（{len(journal)}条）"):
-            ui.table(present.journal_table(journal, names), f"督办修改记录_{t.id}", downloads=False)
+            widgets.table(present.journal_table(journal, names), f"督办修改记录_{t.id}", downloads=False)

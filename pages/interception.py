@@ -2,7 +2,7 @@
 import streamlit as st
 
 import queries
-from antifraud import charts, config, measures, ui
+from antifraud import charts, config, measures, ui, widgets
 from antifraud.views import common, interception
 
 ctx = ui.frame("止付冻结")
@@ -11,7 +11,7 @@ period = ctx.period
 # the tiles' windows and the bureau table's week come from one read of the case rollup
 figures = measures.period_figures(period, ctx.filters, ctx.span, medians=False)
 frames, kpis = figures.frames, figures.kpis
-ui.kpi_tiles(kpis, interception.TILES, ctx.kind)
+widgets.kpi_tiles(kpis, interception.TILES, ctx.kind)
 
 by_bureau = frames["now"]
 table = interception.bureau_table(by_bureau, ctx.units)
@@ -37,17 +37,17 @@ def wall_layout() -> None:
     banks = interception.minutes_summary(minutes, "payer_bank")
     a, b, c = st.columns([5, 4, 5], gap="medium")
     with a:
-        ui.chart(charts.stacked(interception.by_amount(table), "区县", {"止付(万元)": "止付", "冻结(万元)": "冻结"},
+        widgets.chart(charts.stacked(interception.by_amount(table), "区县", {"止付(万元)": "止付", "冻结(万元)": "冻结"},
                                 "各区县止付、冻结金额（万元）", "万元", horizontal=True, height=700,
                                 overlay={"返还(万元)": "返还"}), key="by_bureau")
     with b:
         title = "各区县30分钟止付率（%）" if rising.empty else (
             f"30分钟止付率：{rising.区县.iloc[0]}连续{int(rising.连续上升.iloc[0])}{word}上升")
-        ui.chart(charts.bars(fast, "区县", rate_col, title, "%", text_format="{:.0f}",
+        widgets.chart(charts.bars(fast, "区县", rate_col, title, "%", text_format="{:.0f}",
                              height=700, reference=None if city_rate is None else city_rate * 100,
                              reference_label="全市"), key="fast_by_bureau")
     with c:
-        ui.chart(charts.boxes(minutes.assign(group=minutes["payer_bank"].astype(str)), "group", "minutes",
+        widgets.chart(charts.boxes(minutes.assign(group=minutes["payer_bank"].astype(str)), "group", "minutes",
                               "付款银行：最后转账至止付用时（分钟）", order=banks["分组"].tolist(),
                               marker=interception.FAST_MINUTES, height=700), key="box_bank")
 
@@ -58,34 +58,34 @@ if ctx.wall:
 
 left, right = st.columns(2)
 with left:
-    ui.chart(charts.stacked(interception.by_amount(table), "区县", {"止付(万元)": "止付", "冻结(万元)": "冻结"},
+    widgets.chart(charts.stacked(interception.by_amount(table), "区县", {"止付(万元)": "止付", "冻结(万元)": "冻结"},
                             f"各区县止付、冻结金额及返还（{period.label}，万元）", "万元", horizontal=True,
                             overlay={"返还(万元)": "返还"}),
-             ui.definition("stopped", "frozen", "returned"), key="by_bureau")
+             widgets.definition("stopped", "frozen", "returned"), key="by_bureau")
 with right:
-    ui.chart(charts.stacked(over, "label", {"stopped": "止付", "frozen": "冻结"},
+    widgets.chart(charts.stacked(over, "label", {"stopped": "止付", "frozen": "冻结"},
                             f"近{n}{word}止付、冻结金额及返还（万元）", "万元", height=480,
                             overlay={"returned": "返还"}),
-             ui.definition("interception_rate", "recovery_rate"), key="over_time")
+             widgets.definition("interception_rate", "recovery_rate"), key="over_time")
 
 a, b = st.columns(2)
 with a:
-    ui.chart(charts.histogram(minutes["minutes"], f"最后转账至止付用时分布（{period.label}）", bin_size=10,
+    widgets.chart(charts.histogram(minutes["minutes"], f"最后转账至止付用时分布（{period.label}）", bin_size=10,
                               limit=240, marker=interception.FAST_MINUTES, marker_label="30分钟"),
-             "横轴为分钟（超过240分钟的计入最后一栏）。" + ui.definition("fast_stop_rate"), key="minutes_hist")
+             "横轴为分钟（超过240分钟的计入最后一栏）。" + widgets.definition("fast_stop_rate"), key="minutes_hist")
 with b:
-    ui.chart(charts.lines(over, "label", {"fast_stop_rate": "30分钟止付率", "interception_rate": "止付冻结率"},
+    widgets.chart(charts.lines(over, "label", {"fast_stop_rate": "30分钟止付率", "interception_rate": "止付冻结率"},
                           f"近{n}{word}30分钟止付率与止付冻结率", percent=True),
-             ui.definition("fast_stop_rate", "interception_rate"), key="rates_over_time")
+             widgets.definition("fast_stop_rate", "interception_rate"), key="rates_over_time")
 
-ui.table(rising, f"30分钟止付率连续上升_{period.key}", title=f"30分钟止付率连续上升的区县（近{n}{word}）",
+widgets.table(rising, f"30分钟止付率连续上升_{period.key}", title=f"30分钟止付率连续上升的区县（近{n}{word}）",
          empty=f"近{n}{word}没有连续3{word}以上上升的区县。",
-         caption="从最新一期往前数，每期都比前一期高；某期没有同时有两个时间的案件即中断。" + ui.definition("fast_stop_rate"))
-ui.table((per_bureau * 100).round(1).reset_index(names="区县"), f"30分钟止付率_分县局_近{n}{word}_{period.key}",
+         caption="从最新一期往前数，每期都比前一期高；某期没有同时有两个时间的案件即中断。" + widgets.definition("fast_stop_rate"))
+widgets.table((per_bureau * 100).round(1).reset_index(names="区县"), f"30分钟止付率_分县局_近{n}{word}_{period.key}",
          title=f"各区县近{n}{word}30分钟止付率（%）", caption="空白：该期没有同时有两个时间的案件。")
 
-ui.table(table, f"止付冻结_分县局_{period.key}", title="各区县止付冻结明细",
-         caption="金额单位万元，比率单位%。" + ui.definition("interception_rate", "recovery_rate", "fast_stop_rate"))
+widgets.table(table, f"止付冻结_分县局_{period.key}", title="各区县止付冻结明细",
+         caption="金额单位万元，比率单位%。" + widgets.definition("interception_rate", "recovery_rate", "fast_stop_rate"))
 
 st.markdown("**30分钟止付率与用时：按分县局、诈骗类型、付款银行**")
 names = common.district_names(ctx.units)
@@ -98,9 +98,9 @@ for tab, (group, label, key) in zip(tabs, [("bureau_id", "分县局", "bureau"),
         c1, c2 = st.columns([3, 2])
         with c1:
             frame = minutes.assign(group=minutes[group].map(lambda v: names.get(str(v), str(v)) if group == "bureau_id" else str(v)))
-            ui.chart(charts.boxes(frame, "group", "minutes", f"最后转账至止付用时（{label}，分钟）",
+            widgets.chart(charts.boxes(frame, "group", "minutes", f"最后转账至止付用时（{label}，分钟）",
                                   order=summary[label].tolist(), marker=interception.FAST_MINUTES),
                      "箱体为四分位区间，竖线为中位数；红色虚线为30分钟。", key=f"box_{key}")
         with c2:
-            ui.table(summary, f"止付用时_{label}_{period.key}", title=f"{label}：用时与30分钟止付率",
+            widgets.table(summary, f"止付用时_{label}_{period.key}", title=f"{label}：用时与30分钟止付率",
                      caption="只计同时有最后转账时间和止付时间的案件。", key=f"minutes_{key}")

@@ -2,7 +2,7 @@
 import streamlit as st
 
 import queries
-from antifraud import charts, measures, ui, wall as wall_mode
+from antifraud import charts, measures, ui, widgets, wall as wall_mode
 from antifraud.periods import Period
 from antifraud.views import types as views
 
@@ -25,7 +25,7 @@ def wall_layout() -> None:
     """One screen: the mix, rising types, loss per type; victims' age (dark ramp) and gender per type."""
     a, b, c = st.columns([5, 3, 4], gap="medium")
     with a:
-        ui.chart(charts.grouped(views.shares_for_chart(mixed), "fraud_type",
+        widgets.chart(charts.grouped(views.shares_for_chart(mixed), "fraud_type",
                                 {"now": period.label, "baseline": "前4周", "last_year": "去年同期"},
                                 "诈骗类型构成（占发案%）", "%", text_format=None, height=440), key="mix")
     with b:
@@ -35,15 +35,15 @@ def wall_layout() -> None:
                                      empty="本期没有明显上升的类型。"))
     with c:
         loss = mixed[["fraud_type", "loss"]].assign(loss=lambda f: f.loss / 10000)
-        ui.chart(charts.bars(loss, "fraud_type", "loss", "各类型损失金额（万元）", "万元",
+        widgets.chart(charts.bars(loss, "fraud_type", "loss", "各类型损失金额（万元）", "万元",
                              text_format="{:,.2f}", height=440), key="loss")
     d, e = st.columns([3, 2], gap="medium")
     with d:
-        ui.chart(charts.heatmap(views.age_matrix(profile, order), "各类型受害人年龄段（起）", dark=True,
+        widgets.chart(charts.heatmap(views.age_matrix(profile, order), "各类型受害人年龄段（起）", dark=True,
                                 height=500), key="age")
     with e:
         g = views.gender_shares(profile, order)
-        ui.chart(charts.stacked(g, "fraud_type", {c: c for c in g.columns if c != "fraud_type"},
+        widgets.chart(charts.stacked(g, "fraud_type", {c: c for c in g.columns if c != "fraud_type"},
                                 "各类型受害人性别构成（%）", "%", horizontal=True, height=500), key="gender")
 
 
@@ -53,29 +53,29 @@ if ctx.wall:
 
 a, b = st.columns([3, 2])
 with a:
-    ui.chart(charts.grouped(views.shares_for_chart(mixed), "fraud_type",
+    widgets.chart(charts.grouped(views.shares_for_chart(mixed), "fraud_type",
                             {"now": period.label, "baseline": "前4周", "last_year": "去年同期"},
                             f"诈骗类型构成：{period.label}与前4周、去年同期（占发案%）", "%", text_format=None,
                             height=420),
-             "各窗口内该类型发案占全部发案的比例。" + ui.definition("cases"), key="mix")
+             "各窗口内该类型发案占全部发案的比例。" + widgets.definition("cases"), key="mix")
 with b:
-    ui.table(up, f"上升类型_{period.key}", title="明显上升的类型",
+    widgets.table(up, f"上升类型_{period.key}", title="明显上升的类型",
              empty="本期没有明显上升的类型（偶然波动不列出）。" if not ctx.provisional and not ctx.no_data
              else "本期数据不完整，不做上升判断。",
              caption=views.rising_rule())
     loss = mixed[["fraud_type", "loss"]].assign(loss=lambda f: f.loss / 10000)
-    ui.chart(charts.bars(loss, "fraud_type", "loss", f"各类型损失金额（{period.label}，万元）", "万元",
-                         text_format="{:,.2f}"), ui.definition("loss", "avg_loss"), key="loss")
+    widgets.chart(charts.bars(loss, "fraud_type", "loss", f"各类型损失金额（{period.label}，万元）", "万元",
+                         text_format="{:,.2f}"), widgets.definition("loss", "avg_loss"), key="loss")
 
 c, d = st.columns([3, 2])
 with c:
-    ui.chart(charts.heatmap(views.age_matrix(profile, order), f"各类型受害人年龄段（{period.label}，起）"),
+    widgets.chart(charts.heatmap(views.age_matrix(profile, order), f"各类型受害人年龄段（{period.label}，起）"),
              "年龄只按年龄段保存（<18、18-29、30-44、45-59、60+），不含任何个人信息。", key="age")
 with d:
     g = views.gender_shares(profile, order)
-    ui.chart(charts.stacked(g, "fraud_type", {c: c for c in g.columns if c != "fraud_type"},
+    widgets.chart(charts.stacked(g, "fraud_type", {c: c for c in g.columns if c != "fraud_type"},
                             f"各类型受害人性别构成（{period.label}，%）", "%", horizontal=True),
              "各类型案件中男、女受害人占比。", key="gender")
 
-ui.table(views.mix_table(mixed), f"诈骗类型_{period.key}", title="各类型发案、占比与损失",
-         caption="前4周占比按本期长度折算后的发案计算。" + ui.definition("avg_loss"))
+widgets.table(views.mix_table(mixed), f"诈骗类型_{period.key}", title="各类型发案、占比与损失",
+         caption="前4周占比按本期长度折算后的发案计算。" + widgets.definition("avg_loss"))

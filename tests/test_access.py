@@ -18,7 +18,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from antifraud import access, audit, clock
+from antifraud import access, audit, clock, widgets
 from antifraud.access import AuthConfig, Identity, decide
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -284,11 +284,11 @@ def test_audit_store_beside_the_database(tmp_path, monkeypatch):
 
 def test_audited_download_records_who_what_when(tmp_path, monkeypatch):
     import queries
-    from antifraud import ui
+    from antifraud import widgets
     db = tmp_path / "af.duckdb"
     monkeypatch.setattr(queries, "_database", db)
     calls = []
-    data = ui.audited(lambda: calls.append(1) or b"bytes", "本周大额案件.csv", "大额案件", 3,
+    data = widgets.audited(lambda: calls.append(1) or b"bytes", "本周大额案件.csv", "大额案件", 3,
                       Identity("zhang.wei", "reader"))
     assert calls == [] and audit.AuditStore(tmp_path / "audit.sqlite3").downloads() == []   # nothing until clicked
     assert data() == b"bytes"

@@ -11,7 +11,7 @@ import math
 import pandas as pd
 import pytest
 
-from antifraud import charts, headlines, hotspots, maps, measures, periods, significance, ui
+from antifraud import charts, headlines, hotspots, maps, measures, periods, significance, texts, widgets
 from antifraud.views import areas, common, interception, overview, types, warnings as warn_views
 
 W47 = periods.parse("2026-W47")
@@ -269,42 +269,42 @@ def test_chart_template_uses_cjk_font_light_and_dark():
 
 def test_url_notices_and_period_choice():
     weeks, months = ["2026-W47", "2026-W46"], ["2026-11"]
-    notes = ui.url_notices({"week": ["2026-W99"], "district": ["牧野区", "火星区"], "type": [], "month": []},
+    notes = texts.url_notices({"week": ["2026-W99"], "district": ["牧野区", "火星区"], "type": [], "month": []},
                            weeks, months, ["牧野区"], ["刷单返利"])
     assert len(notes) == 2 and "2026-W99" in notes[0] and "火星区" in notes[1]
-    assert ui.url_notices({"week": ["2026-W47"]}, weeks, months, [], []) == []
+    assert texts.url_notices({"week": ["2026-W47"]}, weeks, months, [], []) == []
     default = periods.parse("2026-W46")
-    assert ui.choose_period("2026-W47", ui.MONTH_OFF, default).key == "2026-W47"
-    assert ui.choose_period("2026-W47", "2026-11", default).key == "2026-11"
-    assert ui.choose_period(None, None, default) is default
+    assert texts.choose_period("2026-W47", texts.MONTH_OFF, default).key == "2026-W47"
+    assert texts.choose_period("2026-W47", "2026-11", default).key == "2026-11"
+    assert texts.choose_period(None, None, default) is default
 
 
 def test_week_and_month_options():
-    w = ui.week_options(dt.date(2026, 11, 1), dt.date(2026, 11, 24))
+    w = texts.week_options(dt.date(2026, 11, 1), dt.date(2026, 11, 24))
     assert w == ["2026-W48", "2026-W47", "2026-W46", "2026-W45", "2026-W44"]
-    assert ui.month_options(dt.date(2026, 9, 30), dt.date(2026, 11, 2)) == ["2026-11", "2026-10", "2026-09"]
+    assert texts.month_options(dt.date(2026, 9, 30), dt.date(2026, 11, 2)) == ["2026-11", "2026-10", "2026-09"]
 
 
 def test_change_colours_follow_direction():
-    assert ui.change_text(38.0, "rise", 0.01, -1, "同比") == ("+38.0% 同比!", "red")     # loss/cases up: bad
-    assert ui.change_text(5.0, "rise", 0.0004, +1, "环比") == ("+5.0% 环比‼", "green")   # good rate up, beyond doubt
-    assert ui.change_text(-12.9, "", 0.4, -1, "环比") == ("-12.9% 环比", "gray")         # not announced
-    assert ui.change_text(None, "", None, -1, "环比") == ("环比 —", "gray")
+    assert texts.change_text(38.0, "rise", 0.01, -1, "同比") == ("+38.0% 同比!", "red")     # loss/cases up: bad
+    assert texts.change_text(5.0, "rise", 0.0004, +1, "环比") == ("+5.0% 环比‼", "green")   # good rate up, beyond doubt
+    assert texts.change_text(-12.9, "", 0.4, -1, "环比") == ("-12.9% 环比", "gray")         # not announced
+    assert texts.change_text(None, "", None, -1, "环比") == ("环比 —", "gray")
     # rates in percentage points: 超期率 4.11% -> 7.96% announced with q = 0.0005, and bad
-    assert ui.change_text(None, "rise", 0.0005, -1, "环比", ui.rate_points(0.0796, 0.0411)) == \
+    assert texts.change_text(None, "rise", 0.0005, -1, "环比", texts.rate_points(0.0796, 0.0411)) == \
         ("+3.85个百分点 环比‼", "red")
 
 
 def test_plain_text_is_inert():
-    assert ui.plain("[点我](javascript:x) <b>粗</b> *a*") == "\\[点我\\](javascript:x) \\<b\\>粗\\</b\\> \\*a\\*"
-    assert len(ui.plain("x" * 100, 40)) == 40
+    assert texts.plain("[点我](javascript:x) <b>粗</b> *a*") == "\\[点我\\](javascript:x) \\<b\\>粗\\</b\\> \\*a\\*"
+    assert len(texts.plain("x" * 100, 40)) == 40
 
 
 def test_header_text():
-    t = ui.header_text("新乡市", W47, "全市", dt.datetime(2026, 11, 22, 23, 41))
+    t = texts.header_text("新乡市", W47, "全市", dt.datetime(2026, 11, 22, 23, 41))
     assert t == "新乡市 · 2026年第47周（2026-11-16 至 2026-11-22） · 全市 · 数据截至 2026-11-22 23:41"
-    assert "临时数据" in ui.header_text("新乡市", W47, "全市", None, periods.PROVISIONAL)
-    assert "尚无数据" in ui.header_text("新乡市", W47, "全市", None, periods.NO_DATA)
+    assert "临时数据" in texts.header_text("新乡市", W47, "全市", None, periods.PROVISIONAL)
+    assert "尚无数据" in texts.header_text("新乡市", W47, "全市", None, periods.NO_DATA)
 
 
 def test_import_builders(tmp_path):
@@ -326,7 +326,7 @@ def test_import_builders(tmp_path):
 
 def test_tables_show_missing_values_blank():
     f = pd.DataFrame({"text": [None, "x"], "number": [None, 1.5], "empty": [None, None], "int": [1, 2]})
-    out = ui._numeric(f)
+    out = widgets._numeric(f)
     assert list(out["text"]) == ["", "x"] and list(out["empty"]) == ["", ""]
     assert pd.isna(out["number"].iloc[0]) and out["number"].iloc[1] == 1.5 and list(out["int"]) == [1, 2]
 

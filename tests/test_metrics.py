@@ -176,3 +176,15 @@ def test_every_metric_has_its_definition_and_unit():
     for m in metrics.ALL.values():
         assert m.label and m.definition and m.unit, m.name
         assert m.variance in (None, "loss_sq") and (m.variance is None) == (m.test != "compound"), m.name
+
+
+def test_an_estimated_dispersion_refers_the_test_to_students_t():
+    from scipy.stats import norm, t
+    plain = stats.count_test(80, 20, dispersion=4)                     # φ given: the normal reference
+    estimated = stats.count_test(80, 20, dispersion=stats.Dispersion(4, df=20))
+    z = norm.isf(plain.p / 2)                                          # the same statistic ...
+    assert estimated.p == pytest.approx(2 * t.sf(z, 20), rel=1e-6)     # ... against t with 20 df
+    assert estimated.p > plain.p and estimated.z == pytest.approx(norm.isf(estimated.p / 2))
+    # φ estimated at 1 (no extra variation found): the exact test as it is
+    assert stats.count_test(80, 20, dispersion=stats.Dispersion(1.0, df=50)) == stats.count_test(80, 20)
+    assert stats.dispersion([2, -2] * 10).df == 20

@@ -58,8 +58,8 @@ def texts(at: AppTest) -> str:
 
 
 def test_only_registered_pages_in_pages_folder():
-    from antifraud import ui
-    registered = {Path(p.file).name for p in ui.PAGES}
+    from antifraud import registry
+    registered = {Path(p.file).name for p in registry.PAGES + (registry.CHANGES,)}
     present = {p.name for p in (ROOT / "pages").glob("*.py")}
     assert present <= registered, present - registered
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from antifraud import access, clock
+from antifraud import access, clock, registry
 from antifraud.tasks import actions, roles
 from antifraud.tasks.model import ANSWERED, DONE, MISSED, PENDING, WITHDRAWN, Draft, Target
 from antifraud.tasks.store import TaskStore
@@ -238,8 +238,8 @@ def test_without_any_login_reading_is_open_and_writing_is_not(store):
 
 
 def test_registered_at_the_end_of_the_agenda_and_runs_through_the_dashboard(app_db):
-    from antifraud import ui
-    titles = [p.title for p in ui.PAGES]
+    from antifraud import registry
+    titles = [p.title for p in registry.PAGES]
     assert titles.index("督办") == titles.index("分县局排名") + 1
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
     at.query_params["week"] = "2026-W47"

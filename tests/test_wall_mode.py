@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
-from antifraud import periods, significance, ui, wall
+from antifraud import periods, significance, wall, registry
 
 
 def test_stale_notice_counts_calendar_days_past_the_limit():
@@ -17,19 +17,19 @@ def test_stale_notice_counts_calendar_days_past_the_limit():
 
 
 def test_agenda_opens_with_changes_and_never_shows_the_import():
-    with_changes = wall.agenda(ui.PAGES, meeting_order=True)
-    plain = wall.agenda(ui.PAGES, meeting_order=False)
+    with_changes = wall.agenda(registry.PAGES, meeting_order=True)
+    plain = wall.agenda(registry.PAGES, meeting_order=False)
     # in meeting order: what changed, then last meeting's follow-up, then the agenda
     assert [s.url_path for s in with_changes[:3]] == [wall.CHANGES_URL, "followup", "overview"]
     assert sorted(with_changes[1:], key=plain.index) == plain
     assert plain[0].url_path == "overview" and plain[-1].url_path == "followup"
     assert "import" not in [s.url_path for s in with_changes]
-    expected = [p.url_path for p in ui.PAGES if p.url_path != "import" and p.path.exists()]
+    expected = [p.url_path for p in registry.PAGES if p.url_path != "import" and p.path.exists()]
     assert [s.url_path for s in plain] == expected          # the fixed agenda, registry order
 
 
 def test_neighbours_wrap_around_and_a_page_off_the_agenda_starts_it():
-    slides = wall.agenda(ui.PAGES, meeting_order=True)
+    slides = wall.agenda(registry.PAGES, meeting_order=True)
     last = len(slides) - 1
     assert wall.neighbour(slides, last, 1) == slides[0]
     assert wall.neighbour(slides, 0, -1) == slides[last]

@@ -13,16 +13,16 @@ import pytest
 
 from harness import ROOT, build_fixture_database, error_texts, main_text, new_page, open_app, start_app
 
-from antifraud import ui, wall
+from antifraud import wall, registry
 
 # In the trap a page is listed under its file name (pages/data_import.py -> /data_import).
-REGISTERED = {p.url_path for p in ui.PAGES} | {Path(p.file).stem for p in ui.PAGES}
+REGISTERED = {p.url_path for p in registry.PAGES} | {Path(p.file).stem for p in registry.PAGES}
 
 
 def test_pages_folder_holds_only_registered_pages():
     # anything else in pages/ would be served on a fresh server without the shared frame
     files = {p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py")}
-    assert files <= {p.file for p in ui.PAGES}, files - {p.file for p in ui.PAGES}
+    assert files <= {p.file for p in registry.PAGES + (registry.CHANGES,)}, files - {p.file for p in registry.PAGES}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def assert_only_registered_links(page) -> None:
 
 
 def test_first_request_to_a_page_url_runs_a_complete_page(browser, fresh_app):
-    spec = next(p for p in ui.PAGES if p.url_path == "areas")
+    spec = next(p for p in registry.PAGES if p.url_path == "areas")
     page = new_page(browser)
     try:
         open_app(page, fresh_app.page_url(spec.url_path))
@@ -86,7 +86,7 @@ def test_first_request_to_an_unknown_url_shows_no_unregistered_content(browser, 
         open_app(page, fresh_app.page_url("no_such_page"))
         text = main_text(page)
         # Streamlit runs the main page (the first agenda item) and says the page was not found
-        assert ui.PAGES[0].title in text, text[:300]
+        assert registry.PAGES[0].title in text, text[:300]
         assert "数据截至" in text
         assert not error_texts(page) and "Traceback" not in text
         assert_only_registered_links(page)

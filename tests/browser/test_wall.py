@@ -15,10 +15,10 @@ import pytest
 from harness import (ROOT, Database, build_fixture_database, cut_off, error_texts, failed_responses, fixture_module,
                      main_text, new_page, open_app, platform_fonts, scroll_overflow, start_app, wait_idle)
 
-from antifraud import ui, wall
+from antifraud import wall, registry
 
 SHOTS = ROOT / "docs" / "screenshots"
-SLIDES = wall.agenda(ui.PAGES, meeting_order=True)
+SLIDES = wall.agenda(registry.PAGES, meeting_order=True)
 HIDDEN = ['[data-testid="stSidebar"]', '[data-testid="stToolbar"]', '[data-testid="stHeader"]',
           '[data-testid="stSidebarNav"]', '[data-testid="stExpandSidebarButton"]']
 
