@@ -99,7 +99,8 @@ CATALOGUE: tuple[Metric, ...] = (
            definition="状态为“已破案”的案件 ÷ 发案数"),
     Metric("warnings", "预警数", "count", "warnings", direction=0, test="poisson",
            definition="按下发时间统计的预警指令数", count_unit="条"),
-    Metric("dissuaded", "劝阻成功数", "count", "dissuaded", direction=+1, test="poisson",
+    # not tested: 劝阻成功数 = 预警数 × 劝阻成功率, both tested; announcing it too would say one change twice
+    Metric("dissuaded", "劝阻成功数", "count", "dissuaded", direction=+1, test="none",
            definition="劝阻结果为“劝阻成功”的预警数", count_unit="条"),
     Metric("dissuasion_rate", "劝阻成功率", "rate", "dissuaded", "warnings", direction=+1,
            test="proportion", headline=True, definition="劝阻成功数 ÷ 预警数"),

@@ -99,7 +99,7 @@ class Context:
 
 
 def _raw_params() -> dict[str, list[str]]:
-    return {k: [str(v) for v in st.query_params.get_all(k)] for k in ("week", "month", "district", "type")}
+    return {k: [str(v) for v in st.query_params.get_all(k)] for k in FILTER_PARAMS}
 
 
 def _ensure_database() -> bool:
@@ -151,14 +151,25 @@ def frame(title: str) -> Context:
 _AUTO_NAV_CSS = '<style>[data-testid="stSidebarNav"]{display:none}</style>'
 
 
+FILTER_PARAMS = ("week", "month", "district", "type")
+
+
 def _agenda_links() -> None:
-    """A page run alone: the agenda in Chinese, in meeting order, in place of the file list."""
+    """A page run alone: the agenda in Chinese, in meeting order, in place of the file list.
+
+    Each link goes through dashboard.py (`?page=`) with the filters: a page run alone draws its
+    filters inside the page, and Streamlit drops a page's bound parameters when it leaves it, so a
+    plain link would open the next page on the whole city — a Monday-morning link after a restart
+    would lose its view. The entry script registers the navigation (ending the trap for every
+    session) and `registry.follow_page_param` opens the page with the filters kept.
+    """
     st.html(_AUTO_NAV_CSS)
+    keep = {k: st.query_params.get_all(k) for k in FILTER_PARAMS if st.query_params.get_all(k)}
     with st.sidebar:
         for spec in registry.PAGES:
             if spec.path.exists():
                 with contextlib.suppress(Exception):  # a link the running mode cannot resolve is left out
-                    st.page_link(spec.file, label=spec.title)
+                    st.page_link("dashboard.py", label=spec.title, query_params={**keep, "page": spec.url_path})
 
 
 @contextlib.contextmanager

@@ -48,5 +48,5 @@ with right:
 threshold = float(config.setting("overview.large_case_yuan", 1_000_000))
 large = queries.run("large_cases", **ctx.params(), min_loss=threshold)
 widgets.table(overview.large_cases_table(large), f"大额案件_{period.key}",
-         title=f"大额案件（损失 ≥ {threshold / 10000:,.0f}万元）：{len(large)}起",
+         title=f"大额案件（损失 ≥ {threshold / 10000:,.0f}万元）：" + ("—" if ctx.no_data else f"{len(large)}起"),
          caption="按损失金额从高到低；止付冻结 = 止付金额 + 冻结金额。不含任何当事人信息。")

@@ -78,7 +78,7 @@ def test_rising_types_by_hand():
     weekly = pd.DataFrame({w.key: [series[t][i] for t in series] for i, w in enumerate(weeks)}, index=list(series))
     found = significance.type_changes(weekly, [], weeks, min_cases=3).set_index("fraud_type")
     from scipy.stats import binom
-    p_jia = binom.sf(17, 30, 0.2) * 2 * 3               # P(X ≥ 18 | 30, 1/5), two-sided, three windows tried
+    p_jia = significance.scan_p(binom.sf(17, 30, 0.2) * 2, (1, 2, 3))   # P(X ≥ 18 | 30, 1/5), two-sided, 3 windows
     assert found.loc["甲", "p"] == pytest.approx(p_jia, rel=1e-6) and found.loc["甲", "recent_weeks"] == 3
     assert found.loc["甲", "flag"] == "rise" and found.loc["甲", "reason"] == "近3周18起，此前12周周均1.0起"
     assert found.loc["乙", "flag"] == "" and found.loc["丙", "flag"] == ""
@@ -111,8 +111,9 @@ def test_emerging_hot_spots_by_hand():
     assert list(found.index) == ["城关镇", "突增镇"]             # most cases first; a run alone is no hot spot
     from scipy.stats import binom
     # 突增镇, this week against the 12 weeks before the two guard weeks: 6 of 18 cases where 1/13 is
-    # expected; the best of three windows, so three times the two-sided p
-    assert found.loc["突增镇", "p"] == pytest.approx(2 * binom.sf(5, 18, 1 / 13) * 3, rel=1e-6)
+    # expected; the best of three windows, corrected for the three (significance.scan_p, tested apart)
+    assert found.loc["突增镇", "p"] == pytest.approx(
+        significance.scan_p(2 * binom.sf(5, 18, 1 / 13), (1, 2, 3)), rel=1e-6)
     # 城关镇: 6 + 7 + 9 = 22 in three weeks against 11 × 1 + 2 = 13 in the 12 weeks before the guard (3, 4)
     row = found.loc["城关镇"]
     assert row.cases == 9 and row.run == 6 and row.run_from == 1 and row.recent_cases == 22

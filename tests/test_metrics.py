@@ -188,3 +188,25 @@ def test_an_estimated_dispersion_refers_the_test_to_students_t():
     # φ estimated at 1 (no extra variation found): the exact test as it is
     assert stats.count_test(80, 20, dispersion=stats.Dispersion(1.0, df=50)) == stats.count_test(80, 20)
     assert stats.dispersion([2, -2] * 10).df == 20
+
+
+def test_recent_weeks_scan_is_corrected_for_the_windows_it_tries():
+    import numpy as np
+    from antifraud import significance
+    # windows of 1, 2 and 3 weeks, baseline 12 weeks, 2 apart: the 1-week and 2-week statistics share
+    # the latest week (weights 1 and 1/2) and 11 of 12 baseline weeks; by hand the correlation is
+    # (1/2 + 11/144)/√((1 + 1/12)(1/2 + 1/12)) = 0.725
+    corr = significance.window_correlation((1, 2, 3), 12, 2)
+    assert corr[0, 1] == pytest.approx((0.5 + 11 / 144) / ((1 + 1 / 12) * (0.5 + 1 / 12)) ** 0.5, rel=1e-9)
+    assert significance.scan_p(0.01, (3,)) == 0.01                    # one window: nothing to correct
+    for p in (0.05, 0.01, 0.001):                                      # between the best window and Bonferroni
+        assert p < significance.scan_p(p, (1, 2, 3)) < 3 * p
+    # against simulated Poisson weeks (95 a week): the share of null series whose best window reaches
+    # p ≤ 0.01, over 0.01, is what scan_p says within sampling error
+    rng = np.random.default_rng(7)
+    hits, n = 0, 4000
+    for _ in range(n):
+        x = rng.poisson(95, 17)
+        best = min(stats.count_test(x[-k:].sum(), x[-k - 14:-k - 2].sum(), k, 12).p for k in (1, 2, 3))
+        hits += best <= 0.01
+    assert hits / n == pytest.approx(significance.scan_p(0.01, (1, 2, 3)), abs=0.006)

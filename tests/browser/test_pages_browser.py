@@ -74,6 +74,11 @@ def test_browser_first_request_to_a_page_url_is_complete(fresh_server, browser):
         page.wait_for_timeout(1500)
         assert page.locator("[data-testid=stException]").count() == 0
         assert page.get_by_text("超期预警清单：1条").is_visible()              # W3 only
+        # still before any session opened "/": the page's own agenda links carry the filters
+        page.get_by_role("link", name="高发区域").click()
+        page.wait_for_url(lambda u: "/areas" in u, timeout=45_000)
+        assert "week=2026-W47" in page.url and "district=" in page.url, page.url
+        assert "2026年第47周" in _header(page) and "牧野区" in _header(page)
         assert outside == []
     finally:
         page.close()

@@ -12,7 +12,8 @@ from harness import build_fixture_database, new_page, open_app, start_app, wait_
 from antifraud import access
 from antifraud.tasks.store import TaskStore
 
-PASSWORDS = {"chair": "chair-pass-123", "muye": "muye-pass-1234"}
+PASSWORDS = {"chair": "chair-pass-123", "muye": "muye-pass-1234", "wall": "wall-key-12345"}
+REFRESH = 3                      # the wall's refresh interval in this test (settings [wall] refresh_seconds)
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +23,10 @@ def tasks_app(tmp_path_factory):
     secrets = folder / "secrets.toml"
     secrets.write_text("[auth.passwords]\n" + "".join(f'{u} = "{access.hash_password(p)}"\n'
                                                      for u, p in PASSWORDS.items())
-                       + '[auth.roles]\nchair = "admin"\nmuye = "bureau"\n'
+                       + '[auth.roles]\nchair = "admin"\nmuye = "bureau"\nwall = "kiosk"\n'
                        + '[auth.districts]\nmuye = ["牧野区"]\n', encoding="utf-8")
-    server = start_app(db, folder / "app", extra_env={"STREAMLIT_SECRETS_FILES": str(secrets),
-                                                       "ANTIFRAUD_NOW": "2026-11-23T09:00:00"})
+    server = start_app(db, folder / "app", settings={"wall": {"refresh_seconds": REFRESH}},
+                       extra_env={"STREAMLIT_SECRETS_FILES": str(secrets), "ANTIFRAUD_NOW": "2026-11-23T09:00:00"})
     yield server
     server.stop()
 
@@ -46,9 +47,14 @@ def _type(page, label: str, text: str) -> None:
     wait_idle(page)
 
 
-def test_chair_creates_bureau_answers_chair_sees_it(browser, tasks_app):
+def _wall_tasks(page) -> str:
+    return page.inner_text('[data-testid="wallTasks"]')
+
+
+def test_chair_creates_bureau_answers_chair_and_wall_see_it(browser, tasks_app):
     chair = new_page(browser, viewport={"width": 1600, "height": 1000})
     bureau = new_page(browser, viewport={"width": 1600, "height": 1000})
+    wall = new_page(browser)                  # the meeting room's screen, a third browser
     try:
         open_app(chair, tasks_app.page_url("followup", week="2026-W47"))
         _login(chair, "chair")
@@ -70,8 +76,19 @@ def test_chair_creates_bureau_answers_chair_sees_it(browser, tasks_app):
         bureau.get_by_text("您可以对牧野区的督办事项填写反馈").wait_for(timeout=30_000)
         assert "保存督办事项" not in bureau.inner_text("body")          # no chair's forms for a bureau
         _type(bureau, "填写反馈（本单位落实情况）", "已约谈牧野派出所，超期预警逐条说明")
+        # the wall on the task's due week, pinned to the follow-up slide, before the feedback
+        open_app(wall, tasks_app.page_url("", wall="1", page="followup", week="2026-W48",
+                                          kiosk=PASSWORDS["wall"]))     # the kiosk account's key
+        wall.wait_for_selector('[data-testid="wallTasks"]', timeout=30_000)
+        assert "待反馈" in _wall_tasks(wall) and "牧野区" in _wall_tasks(wall)
         bureau.get_by_role("button", name="提交反馈").click()
         bureau.get_by_text("已提交对督办事项 1 的反馈").wait_for(timeout=30_000)
+        # the wall watches the tasks' journal: the new status shows within its refresh interval, no reload
+        # (answered, the task awaits the chair's verdict at the meeting: 待评定)
+        wall.wait_for_function("""() => { const t = document.querySelector('[data-testid="wallTasks"]');
+            return t && t.innerText.includes('待评定') && !t.innerText.includes('待反馈'); }""",
+                               timeout=(REFRESH * 3 + 15) * 1000, polling=250)
+        assert "待评定1项" in wall.inner_text('[data-testid="stMain"]')
 
         chair.reload(wait_until="domcontentloaded")
         wait_idle(chair, 45_000)
@@ -88,6 +105,7 @@ def test_chair_creates_bureau_answers_chair_sees_it(browser, tasks_app):
     finally:
         chair.context.close()
         bureau.context.close()
+        wall.context.close()
 
 
 @pytest.fixture(scope="module")
