@@ -70,7 +70,7 @@ def column_kind(col: str) -> str | None:
 
 
 @dataclass
-class Briefing:
+class Briefing(periods.SpanView):
     period: Period
     filters: Filters
     districts: list[str]                     # district names of filters.bureaus ([] = whole city)
@@ -96,23 +96,6 @@ class Briefing:
     generated_at: dt.datetime = field(default_factory=clock.stamp)
     notes: list[str] = field(default_factory=list)
     ranking_notes: list[str] = field(default_factory=list)
-
-    @property
-    def kind(self) -> str:
-        return self.period.kind
-
-    @property
-    def state(self) -> str:
-        return self.span.of(self.period)
-
-    @property
-    def provisional(self) -> bool:
-        """Not final: the data reaches into the period but not complete to its end (DATA.md)."""
-        return self.state == periods.PROVISIONAL
-
-    @property
-    def data_as_of(self) -> dt.datetime | None:
-        return self.span.data_as_of
 
     @property
     def last_import(self) -> dt.datetime | None:

@@ -105,23 +105,12 @@ def emerging(frame: pd.DataFrame, week_start: dt.date, *, level: str | None = No
     phi = place_dispersion(counts[:, :-max(ks)])
     rows = []
     for (bureau, place), series in zip(m.index, counts.tolist()):
-        best, used = None, []
-        for k in ks:
-            if len(series) < k + guard + base_n:
-                continue
-            now, before = sum(series[-k:]), sum(series[-k - guard - base_n:-k - guard])
-            test = stats.count_test(now, before, k, base_n, phi)
-            used.append(k)
-            if best is None or test.p < best[1].p:
-                best = (k, test, now, before)
-        if best is None:
+        rise = significance.count_rise(series, phi)
+        if rise is None:
             continue
-        k, test, now_k, before = best
-        p = significance.scan_p(test.p, tuple(used)) if (test.z or 0) > 0 else 1.0     # rises only
         rows.append({"bureau_id": bureau, "place": place, "level": level, "cases": series[-1],
-                     "baseline": round(before / base_n, 2), "run": rising_run(series),
-                     "recent_weeks": k, "recent_cases": now_k, "p": p,
-                     "z": round(stats.signed_z(p, 1.0), 2) if p < 1 else 0.0})
+                     "baseline": round(rise.baseline, 2), "run": rising_run(series),
+                     "recent_weeks": rise.weeks, "recent_cases": rise.cases, "p": rise.p, "z": rise.z})
     out = pd.DataFrame(rows)
     if out.empty:
         return pd.DataFrame(columns=COLUMNS)

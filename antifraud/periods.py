@@ -188,3 +188,27 @@ def recent_weeks(end_week: Period, count: int) -> list[Period]:
     while len(weeks) < count:
         weeks.append(weeks[-1].prev())
     return weeks[::-1]
+
+
+class SpanView:
+    """For a record holding a `period` and the `span` of the data (the page's context, the
+    briefing): the period's kind and state as every reader asks for them."""
+
+    @property
+    def kind(self) -> str:
+        return self.period.kind
+
+    @property
+    def state(self) -> str:
+        """COMPLETE / PROVISIONAL / NO_DATA for the period (DataSpan.of)."""
+        return self.span.of(self.period)
+
+    @property
+    def provisional(self) -> bool:
+        """Not final: the data reaches into the period but not complete to its end (DATA.md)."""
+        return self.state == PROVISIONAL
+
+    @property
+    def data_as_of(self) -> dt.datetime | None:
+        return self.span.data_as_of
+

@@ -131,6 +131,42 @@ def scan_p(p_min: float, ks: tuple[int, ...]) -> float:
     return float(min(1.0, max(p_min, p_min * ratio)))
 
 
+@dataclass(frozen=True)
+class Rise:
+    """A count series' recent-weeks rise (`count_rise`): the best window, its cases, the baseline's
+    weekly mean, and the scan-corrected one-sided p (1 when the best window did not rise)."""
+    weeks: int
+    cases: float
+    baseline: float
+    p: float
+
+    @property
+    def z(self) -> float:
+        return round(stats.signed_z(self.p, 1.0), 2) if self.p < 1 else 0.0
+
+
+def count_rise(series: list, phi: float = 1.0) -> Rise | None:
+    """The recent-weeks test of one weekly count series (oldest first) for a rise: the last k weeks
+    (k in recent_weeks) against the baseline weeks before the guard, exact count test widened by φ,
+    the best window corrected by scan_p. None when the series is too short for any window.
+    Hot spots and rising fraud types use it: one test, one place."""
+    base_n, guard = baseline_weeks(), guard_weeks()
+    best, used = None, []
+    for k in recent_weeks():
+        if len(series) < k + guard + base_n:
+            continue
+        now, before = sum(series[-k:]), sum(series[-k - guard - base_n:-k - guard])
+        test = stats.count_test(now, before, k, base_n, phi)
+        used.append(k)
+        if best is None or test.p < best[1].p:
+            best = (k, test, now, before)
+    if best is None:
+        return None
+    k, test, now, before = best
+    p = scan_p(test.p, tuple(used)) if (test.z or 0) > 0 else 1.0
+    return Rise(k, now, before / base_n, p)
+
+
 # ---------------------------------------------------------------- weekly history
 
 @dataclass
@@ -304,7 +340,7 @@ def type_changes(weekly, before: list, recent: list, min_cases: int | None = Non
     """
     import pandas as pd
     min_cases = int(config.setting("hotspots.min_cases", 3)) if min_cases is None else min_cases
-    base_n, ks = baseline_weeks(), recent_weeks()
+    base_n = baseline_weeks()
     rows = []
     for fraud_type, series in weekly.iterrows():
         hist = [series.get(w.key) for w in before]
@@ -314,28 +350,16 @@ def type_changes(weekly, before: list, recent: list, min_cases: int | None = Non
         if month is not None:
             now, prev = (float(month[0].get(fraud_type, 0.0)), float(month[1].get(fraud_type, 0.0)))
             test = stats.count_test(now, prev, dispersion=phi)
-            best = (None, test, now, prev, now)
-            used = [1]
+            rise, this = Rise(None, now, prev, test.p if (test.z or 0) > 0 else 1.0), now
         else:
             counts = [series.get(w.key) for w in recent]
             if any(c is None or pd.isna(c) for c in counts):
                 continue
-            best, used, guard = None, [], guard_weeks()
-            for k in ks:
-                if len(counts) < k + guard + base_n:
-                    continue
-                now, prev = sum(counts[-k:]), sum(counts[-k - guard - base_n:-k - guard])
-                test = stats.count_test(now, prev, k, base_n, phi)
-                used.append(k)
-                if best is None or test.p < best[1].p:
-                    best = (k, test, now, prev / base_n, counts[-1])
-            if best is None:
+            rise, this = count_rise(counts, phi), counts[-1]
+            if rise is None:
                 continue
-        k, test, now_k, baseline, this = best
-        p = scan_p(test.p, tuple(used)) if (test.z or 0) > 0 else 1.0
-        rows.append({"fraud_type": fraud_type, "cases": int(this), "baseline": round(float(baseline), 2),
-                     "recent_weeks": k, "recent_cases": int(now_k), "p": p,
-                     "z": round(stats.signed_z(p, 1.0), 2) if p < 1 else 0.0})
+        rows.append({"fraud_type": fraud_type, "cases": int(this), "baseline": round(float(rise.baseline), 2),
+                     "recent_weeks": rise.weeks, "recent_cases": int(rise.cases), "p": rise.p, "z": rise.z})
     out = pd.DataFrame(rows, columns=[c for c in TYPE_COLUMNS if c not in ("q", "flag", "reason")])
     if out.empty:
         return pd.DataFrame(columns=TYPE_COLUMNS)

@@ -45,7 +45,7 @@ FRAUD_TYPES = ("刷单返利", "虚假贷款", "冒充电商物流客服", "虚�
 
 
 @dataclass
-class Context:
+class Context(periods.SpanView):
     title: str
     period: Period
     filters: Filters
@@ -57,23 +57,6 @@ class Context:
     units: pd.DataFrame
     notices: list[str] = field(default_factory=list)
     user: access.Identity | None = None      # who is logged in; None when no login is configured
-
-    @property
-    def kind(self) -> str:
-        return self.period.kind
-
-    @property
-    def data_as_of(self) -> dt.datetime | None:
-        return self.span.data_as_of
-
-    @property
-    def state(self) -> str:
-        """periods.COMPLETE / PROVISIONAL / NO_DATA for the chosen period."""
-        return self.span.of(self.period)
-
-    @property
-    def provisional(self) -> bool:
-        return self.state == periods.PROVISIONAL
 
     @property
     def no_data(self) -> bool:
