@@ -55,10 +55,12 @@ def checks(tasks: list[Task], is_complete: Completeness | None = None,
     """Task id -> Check, for every task with a linked measure (one read per kind of measure).
 
     A verdict is final only once the data covers the due period whole (DataSpan: "is this
-    final?" is answered from the data, never from today's date).
+    final?" is answered from the data, never from today's date). Without `dispersion` each
+    check is widened by its bureau's own week-to-week dispersion of the metric (the largest of
+    a task's bureaus), as every calibrated test is (docs/significance.md).
     """
     is_complete = is_complete or data_completeness()
-    dispersion = dispersion or {}
+    given = dispersion
     out: dict[int, checking.Check] = {}
     metric_tasks = [t for t in tasks if t.target and t.target.kind == "metric"]
     place_tasks = [t for t in tasks if t.target and t.target.kind == "place"]
@@ -68,11 +70,12 @@ def checks(tasks: list[Task], is_complete: Completeness | None = None,
         spans = sorted({s for t in metric_tasks for s in (_span(t.due), _span(t.due.prev()))})
         names_needed = sorted({t.target.metric for t in metric_tasks})
         frames = dict(zip(spans, measures.by_bureau_windows(spans, Filters(), measures.sources_for(names_needed))))
+        spread = _bureau_dispersion(metric_tasks) if given is None else None
         for t in metric_tasks:
             now = _sum(frames[_span(t.due)], t.bureaus)
             before = _sum(frames[_span(t.due.prev())], t.bureaus)
-            out[t.id] = checking.metric_check(t.target, now, before, is_complete(t.due),
-                                              dispersion.get(t.target.metric, 1.0))
+            phi = given.get(t.target.metric, 1.0) if given is not None else spread(t, t.target.metric)
+            out[t.id] = checking.metric_check(t.target, now, before, is_complete(t.due), phi)
 
     if place_tasks:
         first = min(t.due.prev().start for t in place_tasks)
@@ -84,7 +87,7 @@ def checks(tasks: list[Task], is_complete: Completeness | None = None,
         for t in place_tasks:
             out[t.id] = checking.place_check(t.target, _place_cases(places, t, t.due),
                                              _place_cases(places, t, t.due.prev()), _weeks(t.due),
-                                             is_complete(t.due), dispersion.get("cases", 1.0))
+                                             is_complete(t.due), (given or {}).get("cases", 1.0))
 
     if id_tasks:
         found = queries.run("task_items", ids=sorted({i for t in id_tasks for i in t.target.ids}))
@@ -93,6 +96,17 @@ def checks(tasks: list[Task], is_complete: Completeness | None = None,
             mine = {i: answered[i] for i in t.target.ids if i in answered}
             out[t.id] = checking.ids_check(t.target, mine, is_complete(t.due))
     return out
+
+
+def _bureau_dispersion(tasks: list[Task]):
+    """(task, metric) -> φ: each bureau's own dispersion from the weekly history before the task's
+    due period (measures.period_figures, one read per due period), the largest of its bureaus."""
+    figures = {due: measures.period_figures(due, Filters(), medians=False) for due in {t.due for t in tasks}}
+
+    def spread(task: Task, metric: str) -> float:
+        per_bureau = figures[task.due].bureau_dispersion(metric)
+        return max([per_bureau.get(b, 1.0) for b in task.bureaus] or [1.0], key=float)
+    return spread
 
 
 def _weeks(p: Period) -> int:
