@@ -26,6 +26,7 @@ class Metric:
     headline: bool = False
     count_unit: str = "起"  # what one counted thing is called: 起 cases, 条 warnings, 人 arrests
     variance: str | None = None  # for compound: the measure holding the sum of squared amounts
+    events: str | None = None    # for compound: the measure counting what the amounts belong to (cases)
 
     @property
     def unit(self) -> str:
@@ -82,7 +83,7 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric("cases_per_10k", "万人发案", "per_10k", "cases", "population", 10000, -1, "poisson",
            "发案数 ÷ 常住人口 × 1万（人口为2020年七普数据，功能区为估计值）"),
     Metric("loss", "损失金额", "amount", "loss", direction=-1, headline=True, test="compound",
-           variance="loss_sq",
+           variance="loss_sq", events="cases",
            definition="案件涉案（被骗）金额之和，单位万元；显著性按复合泊松方差（各案损失平方和）检验"),
     Metric("avg_loss", "案均损失", "yuan_per_case", "loss", "cases", direction=-1,
            definition="损失金额 ÷ 发案数"),

@@ -130,6 +130,9 @@ def test_proportion_and_compound_tests_by_hand():
     assert stats.compound_test(1e6, 10 * 1e10, 1e5, 1e10).z == pytest.approx(2.7136, abs=1e-3)
     # against 8 earlier weeks with the same 1e5 each week, r = 1/8: (1e5 − 8e5/8)/… = 0
     assert stats.compound_test(1e5, 1e10, 8e5, 8e10, 1, 8).z == 0
+    # with the case counts the mean square per case is pooled: three cases of 1e5 in one week against
+    # four in four weeks, r = 1/4: Var = (3 + 4/16)·(7e10/7) = 3.25e10, z = (3e5 − 1e5)/√3.25e10 = 1.1094
+    assert stats.compound_test(3e5, 3e10, 4e5, 4e10, 1, 4, n_now=3, n_before=4).z == pytest.approx(1.1094, abs=1e-4)
 
 
 def test_benjamini_hochberg_and_flags_by_hand():
@@ -150,6 +153,9 @@ def test_dispersion_from_consecutive_weeks():
     assert stats.dispersion([2, -2] * 10) == pytest.approx(4.0 / norm, rel=1e-6)
     assert stats.dispersion([0.1] * 20) == 1.0                   # never below Poisson
     assert stats.dispersion([5.0] * 5) == 1.0                     # too few weeks: no evidence
+    # within two standard errors of 1 (1 + 2√(2/50) = 1.40 for 50 pairs): no evidence, the plain test
+    assert stats.dispersion([1.3 ** 0.5, -(1.3 ** 0.5)] * 25) == 1.0
+    assert stats.dispersion([2 ** 0.5, -(2 ** 0.5)] * 25) == pytest.approx(2 / norm, rel=1e-6)
     # one wild week in a year moves it by a fifth, not thirtyfold: its square is clipped at (3σ)²,
     # φ = (51·4 + 9φ)/(52·0.995) → φ = 4.77
     assert stats.dispersion([2, -2] * 25 + [2, 30]) == pytest.approx(204 / (52 * norm - 9), rel=1e-3)
