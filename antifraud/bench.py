@@ -197,11 +197,8 @@ def ingest(files: list[str], db: Path) -> dict:
 # ------------------------------------------------------------------ pages (child process)
 
 def page_specs() -> list[tuple[str, str, Path]]:
-    try:
-        from antifraud.ui import PAGES
-        specs = [(p.url_path, p.title, p.path) for p in PAGES if p.url_path not in PAGES_SKIPPED]
-    except Exception:  # noqa: BLE001 - pages not written yet: measure what exists
-        specs = [(p.stem, p.stem, p) for p in sorted((ROOT / "pages").glob("*.py"))]
+    from antifraud.registry import PAGES
+    specs = [(p.url_path, p.title, p.path) for p in PAGES if p.url_path not in PAGES_SKIPPED]
     return [s for s in specs if s[2].exists()]
 
 
