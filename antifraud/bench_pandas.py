@@ -297,6 +297,17 @@ def sign_buckets(f, start, end, bureaus=(), types=(), **_):
     return s.groupby(bucket).agg(warnings="size", min_seconds="min", max_seconds="max").reset_index()
 
 
+sign_buckets = _per_window(sign_buckets)
+
+
+def sign_seconds_city(f, starts, ends, los, his, **_):
+    """Every window's city-wide warnings per second of sign time within its [lo, hi]."""
+    parts = [sign_seconds_between(f, s, e, int(lo), int(hi)).assign(window_no=i)   # the cache key makes them text
+             for i, (s, e, lo, hi) in enumerate(zip(starts, ends, los, his), 1)]
+    out = pd.concat(parts, ignore_index=True)
+    return out[["window_no", "seconds", "warnings"]]
+
+
 def sign_seconds_between(f, start, end, lo, hi, bureaus=(), types=(), **_):
     w = _window(f["warnings"], "issued_at", start, end, bureaus, types, ["signed_at"])
     s = _seconds(w.issued_at, w.signed_at)
@@ -320,7 +331,7 @@ QUERIES = {fn.__name__: fn for fn in (
     units, stations, recent_imports, data_status, fraud_types_present, overdue_limits,
     case_measures, case_trend, fast_stop_trend_by_bureau, type_totals, area_weekly_places, large_cases,
     stop_minutes, victim_profile, strike_measures, warning_measures, warning_breakdown, overdue_warnings,
-    sign_median, sign_buckets, sign_seconds_between, task_items)}
+    sign_median, sign_buckets, sign_seconds_between, sign_seconds_city, task_items)}
 
 
 # ---------------------------------------------------------------- the child

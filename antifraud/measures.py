@@ -132,35 +132,79 @@ def type_totals(spans: list[tuple[dt.date, dt.date]], filters: Filters = Filters
 def total(frame: pd.DataFrame, start: dt.date, end: dt.date, filters: Filters = Filters(),
           medians: bool = True) -> pd.Series:
     """City (or filtered) total: additive measures summed, the median taken over all rows."""
+    return _total(frame, sign_median(start, end, filters) if medians else float("nan"))
+
+
+def _total(frame: pd.DataFrame, median: float) -> pd.Series:
     out = frame[[c for c in metrics.MEASURES if c in frame]].sum(numeric_only=True)
-    out["median_sign_minutes"] = sign_median(start, end, filters) if medians else float("nan")
+    out["median_sign_minutes"] = median
     return out
 
 
-def sign_median(start: dt.date, end: dt.date, filters: Filters = Filters()) -> float:
-    """Exact median minutes from issue to sign over [start, end] (NaN without signed warnings).
+def _totals(frames: dict[str, pd.DataFrame], spans: dict[str, tuple[dt.date, dt.date]], filters: Filters,
+            medians: bool) -> dict[str, pd.Series]:
+    """`total` of each window, the medians of all windows read together (sign_medians)."""
+    found = sign_medians([spans[k] for k in frames], filters) if medians else [float("nan")] * len(frames)
+    return {key: _total(frame, median) for (key, frame), median in zip(frames.items(), found)}
 
-    Without sorting the window: the daily histogram of sign times (`sign_buckets`) says which
-    bucket(s) hold the middle rank(s) and their time range; only the raw rows in that range
-    are counted per second (`sign_seconds_between`), and the middle value(s) read off the
-    running count — two middle values averaged, as median() does. A year's median reads
-    ~1/8 of the year's rows instead of sorting all of them.
+
+def sign_median(start: dt.date, end: dt.date, filters: Filters = Filters()) -> float:
+    """Exact median minutes from issue to sign over [start, end] (NaN without signed warnings)."""
+    return sign_medians([(start, end)], filters)[0]
+
+
+def sign_medians(spans: list[tuple[dt.date, dt.date]], filters: Filters = Filters()) -> list[float]:
+    """Exact median minutes from issue to sign for each window [start, end] (NaN without signed
+    warnings), without sorting any window.
+
+    One read of the sign-time histograms (`sign_buckets`, every window) says which bucket(s)
+    hold each window's middle rank(s) and their time range; only the warnings in that range are
+    counted per second, and the middle value(s) read off the running count — two middle values
+    averaged, as median() does. Without filters one read of the city-wide per-second counts
+    (`sign_seconds_city`) serves every window, so a year to date costs a few milliseconds and
+    does not grow with the history; with a bureau or type filter each window counts its own
+    raw rows (`sign_seconds_between`, ~1/8 of a year's rows for a year to date).
     """
-    p = _window(start, end, filters)
-    hist = queries.run("sign_buckets", **p)
-    total = int(hist.warnings.sum()) if len(hist) else 0
-    if total == 0:
-        return float("nan")
-    ranks = ((total - 1) // 2, total // 2)          # 0-based middle rank(s)
-    upto = hist.warnings.cumsum()
-    below = upto - hist.warnings
-    held = hist[(upto > ranks[0]) & (below <= ranks[1])]
-    base = int(below[held.index[0]])
-    seconds = queries.run("sign_seconds_between", **p, lo=int(held.min_seconds.min()),
-                          hi=int(held.max_seconds.max()))
-    running = seconds.warnings.cumsum().to_numpy()
-    middle = [seconds.seconds.iat[int(np.searchsorted(running, k - base, side="right"))] for k in ranks]
-    return float(sum(middle)) / 2 / 60
+    if not spans:
+        return []
+    hist = queries.run("sign_buckets", starts=[s for s, _ in spans],
+                       ends=[e + dt.timedelta(days=1) for _, e in spans], **filters.params())
+    plans = {}                      # window number -> (rows below the range, middle ranks, lo, hi)
+    for number, h in hist.groupby("window_no", sort=True):
+        counts = h.warnings.astype("int64").to_numpy()
+        total = int(counts.sum())
+        if total == 0:
+            continue
+        ranks = ((total - 1) // 2, total // 2)          # 0-based middle rank(s)
+        upto = counts.cumsum()
+        below = upto - counts
+        held = (upto > ranks[0]) & (below <= ranks[1])
+        plans[int(number)] = (int(below[held][0]), ranks, int(h.min_seconds.to_numpy()[held].min()),
+                              int(h.max_seconds.to_numpy()[held].max()))
+    found = {}
+    if plans and not filters.bureaus and not filters.types:
+        chosen = sorted(plans)
+        seconds = queries.run("sign_seconds_city", starts=[spans[n - 1][0] for n in chosen],
+                              ends=[spans[n - 1][1] + dt.timedelta(days=1) for n in chosen],
+                              los=[plans[n][2] for n in chosen], his=[plans[n][3] for n in chosen])
+        parts = dict(iter(seconds.groupby("window_no", sort=False)))
+        found = {n: parts.get(i) for i, n in enumerate(chosen, 1)}
+    else:
+        for n, (_, _, lo, hi) in plans.items():
+            start, end = spans[n - 1]
+            found[n] = queries.run("sign_seconds_between", **_window(start, end, filters), lo=lo, hi=hi)
+    out = []
+    for n in range(1, len(spans) + 1):
+        if n not in plans:
+            out.append(float("nan"))
+            continue
+        base, ranks, _, _ = plans[n]
+        counted = found[n]
+        running = counted.warnings.astype("int64").to_numpy().cumsum()
+        values = counted.seconds.to_numpy()
+        middle = [values[int(np.searchsorted(running, k - base, side="right"))] for k in ranks]
+        out.append(float(sum(middle)) / 2 / 60)
+    return out
 
 
 def windows(period: Period) -> dict[str, tuple[dt.date, dt.date]]:
@@ -223,7 +267,7 @@ def period_figures(period: Period, filters: Filters = Filters(), span: DataSpan 
                                        population)))
     covered = lambda w: sums[w] if span.covers(w.start, w.end) else None     # noqa: E731
     history = significance.History(before=[covered(w) for w in before], recent=[covered(w) for w in recent])
-    totals = {key: total(frame, *spans[key], filters, medians) for key, frame in frames.items()}
+    totals = _totals(frames, spans, filters, medians)
     number = {w: len(spans) + 1 + i for i, w in enumerate(weeks)}
     weekly = [_bureau_week(parts, number[w]) if span.covers(w.start, w.end) else None for w in before]
     return PeriodFigures(period, frames, totals, history,
@@ -273,8 +317,7 @@ def window_frames(period: Period, filters: Filters = Filters(),
 def totals_of(frames: dict[str, pd.DataFrame], period: Period, filters: Filters = Filters(),
               medians: bool = True) -> dict[str, pd.Series]:
     """The totals of `window_frames` (with the median sign time of each window if `medians`)."""
-    spans = windows(period)
-    return {key: total(frame, *spans[key], filters, medians) for key, frame in frames.items()}
+    return _totals(frames, windows(period), filters, medians)
 
 
 def window_totals(period: Period, filters: Filters = Filters(), medians: bool = True,

@@ -46,11 +46,17 @@ COMPARED = sorted(set(bench_pandas.QUERIES) & set(queries.names()))
 def calls(name: str) -> list[tuple[str, dict]]:
     sql = queries.sql_text(name)
     if "$starts" in sql:   # several windows at once: each window alone, then all plain ones together
-        one = [(label, {"bureaus": [], "types": [], **{k: v for k, v in p.items() if k not in ("start", "end")},
-                        "starts": [p["start"]], "ends": [p["end"]]}) for label, p in WINDOWS.items()]
+        # per-window time ranges ($los/$his): everything, and one narrow range
+        ranges = [{"los": [lo], "his": [hi]} for lo, hi in ((-10**9, 10**9), (60, 1800))] if "$los" in sql else [{}]
+        one = [(f"{label}-{'-'.join(str(v[0]) for v in r.values())}".rstrip("-"),
+                {"bureaus": [], "types": [], **{k: v for k, v in p.items() if k not in ("start", "end")},
+                 "starts": [p["start"]], "ends": [p["end"]], **r})
+               for label, p in WINDOWS.items() for r in ranges]
         plain = [p for p in WINDOWS.values() if set(p) == {"start", "end"}]
-        return one + [("all-windows", {"starts": [p["start"] for p in plain], "ends": [p["end"] for p in plain],
-                                       "bureaus": [], "types": []})]
+        every = {"starts": [p["start"] for p in plain], "ends": [p["end"] for p in plain], "bureaus": [], "types": []}
+        if "$los" in sql:
+            every.update(los=[60 * (i + 1) for i in range(len(plain))], his=[1800 + 600 * i for i in range(len(plain))])
+        return one + [("all-windows", every)]
     if "$ids" in sql:      # a task's list of warning and case ids: found, unknown, none
         return [("ids", {"ids": ["W1", "W5", "C1", "C4", "nope"]}), ("no-ids", {"ids": []})]
     if "$start" not in sql:
