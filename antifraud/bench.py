@@ -221,6 +221,7 @@ def serve_worker(db: str, week: str, warm_runs: int, cold_runs: int) -> dict:
     out = {"pages": []}
     for key, title, path in page_specs():
         st.cache_data.clear()
+        queries.clear_memo()     # each page measured on its own: nothing kept from the page before
         queries._readers.clear()
         recorded.clear()
         at = AppTest.from_file(str(path), default_timeout=600)

@@ -285,8 +285,7 @@ def sign_median(f, start, end, bureaus=(), types=(), **_):
     w = _window(f["warnings"], "issued_at", start, end, bureaus, types, ["signed_at", "feedback_at"])
     m = pd.DataFrame({"median_sign_minutes": _minutes(w.issued_at, w.signed_at),
                       "median_feedback_minutes": _minutes(w.issued_at, w.feedback_at)})
-    city = pd.DataFrame({"bureau_id": [None], **{k: [v] for k, v in m.median().items()}})
-    return pd.concat([m.groupby(w.bureau_id).median().reset_index(), city], ignore_index=True)
+    return m.groupby(w.bureau_id).median().reset_index()
 
 
 def sign_buckets(f, start, end, bureaus=(), types=(), **_):

@@ -1,7 +1,9 @@
 """Measures per bureau for a window, and the KPI comparison table built from them."""
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +24,12 @@ class Filters:
 
 
 def data_span() -> DataSpan:
-    """What the data covers (`data_status`, one row kept by every import)."""
+    """What the data covers (`data_status`, one row kept by every import), read once per
+    database stamp (the header, the ranking's windows and the tests all ask)."""
+    return queries.memo("data_span", (), _data_span)
+
+
+def _data_span() -> DataSpan:
     frame = queries.run("data_status")
     row = frame.iloc[0] if len(frame) else pd.Series(dtype=object)
 
@@ -69,15 +76,25 @@ def by_bureau(start: dt.date, end: dt.date, filters: Filters = Filters(), median
     frame = by_bureau_windows([(start, end)], filters, sources)[0]
     if medians:
         sign = queries.run("sign_median", **_window(start, end, filters))
-        frame = frame.join(sign[sign.bureau_id.notna()].set_index("bureau_id"), how="left")
+        frame = frame.join(sign.set_index("bureau_id"), how="left")
     return frame
 
 
 def by_bureau_windows(spans: list[tuple[dt.date, dt.date]], filters: Filters = Filters(),
                       sources: tuple[str, ...] = tuple(SOURCES)) -> list[pd.DataFrame]:
     """`by_bureau` (without medians) for several windows [start, end] at once: each measure
-    query reads the rollup once for all of them (this week, last week, last year, YTDs)."""
-    return per_bureau(measure_parts(spans, filters, sources), len(spans), filters)
+    query reads the rollup once for all of them (this week, last week, last year, YTDs).
+
+    Each window's frame is kept per database stamp (queries.memo_many): a page that needs a
+    window again (分县局排名: the ranking's six windows, then the funnel's) reads nothing, and
+    only the windows not kept yet are read.
+    """
+    sources = tuple(sources)
+
+    def read(missing):
+        return per_bureau(measure_parts([s for _, _, s in missing], filters, sources), len(missing), filters)
+    found = queries.memo_many("by_bureau", [(sources, filters, tuple(span)) for span in spans], read)
+    return [frame.copy() for frame in found]
 
 
 def measure_parts(spans: list[tuple[dt.date, dt.date]], filters: Filters = Filters(),
@@ -88,24 +105,32 @@ def measure_parts(spans: list[tuple[dt.date, dt.date]], filters: Filters = Filte
     return [queries.run(name, **p) for name in sources]
 
 
-def per_bureau(parts: list[pd.DataFrame], count: int, filters: Filters = Filters(),
+def per_bureau(parts: list[pd.DataFrame] | pd.DataFrame, count: int, filters: Filters = Filters(),
                first: int = 1) -> list[pd.DataFrame]:
-    """Windows first .. first+count-1 of `measure_parts` as frames of every bureau (index bureau_id)."""
+    """Windows first .. first+count-1 of `measure_parts` (or of those parts `_side_by_side`)
+    as frames of every bureau (index bureau_id)."""
     units = queries.run("units")[["bureau_id", "bureau_name", "district_name", "population"]]
+    units = units.assign(population=pd.to_numeric(units["population"], errors="coerce").astype(float))
+    units = units.set_index("bureau_id")
+    numbers = range(first, first + count)
+    # every window's rows side by side at once, one row per (window, bureau), missing ones 0
+    grid = pd.MultiIndex.from_product([numbers, units.index], names=["window_no", "bureau_id"])
+    wide = (parts if isinstance(parts, pd.DataFrame) else _side_by_side(parts)).reindex(grid).fillna(0.0)
     frames = []
-    for number in range(first, first + count):
-        frame = units.set_index("bureau_id")
-        for part in parts:
-            mine = part[part.window_no == number].drop(columns="window_no").set_index("bureau_id")
-            frame = frame.join(mine, how="left")
-        for col in metrics.MEASURES:
-            if col in frame and col != "population":
-                frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype(float)
-        frame["population"] = pd.to_numeric(frame["population"], errors="coerce").astype(float)
+    for number in numbers:
+        frame = units.join(wide.xs(number, level="window_no"), how="left")
         if filters.bureaus:
             frame = frame[frame.index.isin(filters.bureaus)]
         frames.append(frame)
     return frames
+
+
+def _side_by_side(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The measure queries' rows joined on (window_no, bureau_id), their measures as floats."""
+    keyed = [p.set_index(["window_no", "bureau_id"]) for p in parts]
+    wide = pd.concat(keyed, axis=1) if keyed else pd.DataFrame(
+        index=pd.MultiIndex.from_arrays([[], []], names=["window_no", "bureau_id"]))
+    return wide.astype(float)
 
 
 def window_sums(parts: list[pd.DataFrame], numbers: list[int], population: float) -> list[dict]:
@@ -235,7 +260,20 @@ class PeriodFigures:
     totals: dict[str, pd.Series]           # their totals (with the median sign time when asked)
     history: significance.History
     kpis: dict
-    weekly: list[pd.DataFrame] | None = None      # per-bureau weekly measures of history.before (None: not covered)
+    # per-bureau measures of the weeks of history.before: (rows by (window_no, bureau_id), the
+    # window number of each week or None where the data does not cover it)
+    weeks: tuple[pd.DataFrame, list[int | None]] | None = None
+
+    @functools.cached_property
+    def weekly(self) -> list[pd.DataFrame | None] | None:
+        """Per-bureau weekly measures of history.before (None: a week not covered), built when
+        a caller asks (the 督办 suggestions): the pages do not."""
+        if self.weeks is None:
+            return None
+        wide, numbers = self.weeks
+        held = set(wide.index.get_level_values("window_no"))
+        return [None if n is None else (wide.xs(n, level="window_no").fillna(0.0) if n in held
+                                        else pd.DataFrame(columns=wide.columns)) for n in numbers]
 
     def bureau_dispersion(self, metric_name: str) -> dict[str, float]:
         """Each bureau's dispersion of a metric, from its own weekly history (tests per bureau)."""
@@ -254,14 +292,25 @@ def period_figures(period: Period, filters: Filters = Filters(), span: DataSpan 
     """The period's windows and its weekly history, one read of each rollup, and the KPIs.
 
     Every test is computed whatever a page shows: the announced family is the same on every
-    page, on the wall and in the briefing (a colour never differs between them).
+    page, on the wall and in the briefing (a colour never differs between them). Computed once
+    per period, scope and database stamp (queries.memo): the pages of one meeting, the wall
+    and every viewer share it; each caller gets its own copy of what it may change.
     """
     span = span if span is not None else data_span()
+    kept = queries.memo("period_figures", (period, filters, span, medians),
+                        lambda: _period_figures(period, filters, span, medians))
+    return PeriodFigures(kept.period, {k: f.copy() for k, f in kept.frames.items()},
+                         {k: t.copy() for k, t in kept.totals.items()}, kept.history, copy.deepcopy(kept.kpis),
+                         kept.weeks)
+
+
+def _period_figures(period: Period, filters: Filters, span: DataSpan, medians: bool) -> PeriodFigures:
     spans = windows(period)
     before, recent = history_weeks(period)
     weeks = list(dict.fromkeys(before + recent))
     parts = measure_parts(list(spans.values()) + [(w.start, w.end) for w in weeks], filters)
-    frames = dict(zip(spans, per_bureau(parts, len(spans), filters)))
+    wide = _side_by_side(parts)
+    frames = dict(zip(spans, per_bureau(wide, len(spans), filters)))
     population = float(frames["now"]["population"].sum())
     sums = dict(zip(weeks, window_sums(parts, list(range(len(spans) + 1, len(spans) + len(weeks) + 1)),
                                        population)))
@@ -269,21 +318,21 @@ def period_figures(period: Period, filters: Filters = Filters(), span: DataSpan 
     history = significance.History(before=[covered(w) for w in before], recent=[covered(w) for w in recent])
     totals = _totals(frames, spans, filters, medians)
     number = {w: len(spans) + 1 + i for i, w in enumerate(weeks)}
-    weekly = [_bureau_week(parts, number[w]) if span.covers(w.start, w.end) else None for w in before]
+    weekly = (wide, [number[w] if span.covers(w.start, w.end) else None for w in before])
     return PeriodFigures(period, frames, totals, history,
                          kpis(totals, period.kind, coverage(period, span), history), weekly)
 
 
-def _bureau_week(parts: list[pd.DataFrame], number: int) -> pd.DataFrame:
-    """One week of `measure_parts` per bureau (index bureau_id, additive measures)."""
-    mine = [part[part.window_no == number].drop(columns="window_no").set_index("bureau_id") for part in parts]
-    return pd.concat(mine, axis=1).fillna(0.0) if mine else pd.DataFrame()
-
-
 def type_changes(period: Period, filters: Filters = Filters(), span: DataSpan | None = None) -> pd.DataFrame:
     """Fraud types rising beyond chance in the period (significance.type_changes), one read of
-    the rollup for every week the test needs; none for a period that is not complete."""
+    the rollup for every week the test needs; none for a period that is not complete. Computed
+    once per period, scope and database stamp (本周态势, 诈骗类型, the wall and the briefing share it)."""
     span = span if span is not None else data_span()
+    return queries.memo("type_changes", (period, filters, span),
+                        lambda: _type_changes(period, filters, span)).copy()
+
+
+def _type_changes(period: Period, filters: Filters, span: DataSpan) -> pd.DataFrame:
     if span.of(period) != COMPLETE:
         return significance.type_changes(pd.DataFrame(), [], [])
     before, recent = history_weeks(period)

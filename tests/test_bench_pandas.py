@@ -171,6 +171,23 @@ def test_pandas_equals_sql_on_edge_rows(edge_db, edge_frames, name, params):
     assert_same(bench_pandas.run(edge_frames, name, **params), queries.run_uncached(name, edge_db, **params), name)
 
 
+@pytest.mark.parametrize("name,params", CASES)
+def test_runner_gives_the_frame_df_gives(edge_db, name, params):
+    """The runner fetches through numpy, or Arrow for some row lists (both faster): the frame is
+    DuckDB's df(), exactly, dtypes and missing values included."""
+    import duckdb
+    sql = queries.sql_text(name)
+    con = duckdb.connect(str(edge_db), read_only=True)
+    try:
+        want = con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql}).df()
+    finally:
+        con.close()
+    got = queries.run_uncached(name, edge_db, **params)
+    # rows the SQL leaves unordered (a group by, ties) come in any order, run to run
+    got, want = (f.sort_values(list(f.columns), ignore_index=True) for f in (got, want))
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
 def test_edge_rows_reach_the_awkward_branches(edge_db, edge_frames):
     """The edge database really holds what it is there for (else the test above proves less)."""
     week = dict(start=D(2026, 11, 16), end=D(2026, 11, 30), bureaus=[], types=[])
