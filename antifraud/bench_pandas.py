@@ -182,19 +182,6 @@ def _per_window(single):
 case_measures = _per_window(case_measures)
 
 
-def case_trend(f, start, end, unit, bureaus=(), types=(), **_):
-    c = _window(f["cases"], "reported_at", start, end, bureaus, types)
-    cols = ["cases", "loss", "stopped", "frozen", "returned", "fast_stop_n", "fast_stop_den"]
-    period = _trunc(c.reported_at, unit).rename("period_start")
-    return _case_flags(c)[cols].groupby(period).sum().reset_index()
-
-
-def fast_stop_trend_by_bureau(f, start, end, unit, bureaus=(), types=(), **_):
-    c = _window(f["cases"], "reported_at", start, end, bureaus, types)
-    period = _trunc(c.reported_at, unit).rename("period_start")
-    return _case_flags(c)[["fast_stop_n", "fast_stop_den"]].groupby([period, c.bureau_id]).sum().reset_index()
-
-
 def type_totals(f, start, end, bureaus=(), types=(), **_):
     c = _window(f["cases"], "reported_at", start, end, bureaus, types)
     out = c.groupby("fraud_type", dropna=False).agg(
@@ -328,7 +315,7 @@ def task_items(f, ids=(), **_):
 
 QUERIES = {fn.__name__: fn for fn in (
     units, stations, recent_imports, data_status, fraud_types_present, overdue_limits,
-    case_measures, case_trend, fast_stop_trend_by_bureau, type_totals, area_weekly_places, large_cases,
+    case_measures, type_totals, area_weekly_places, large_cases,
     stop_minutes, victim_profile, strike_measures, warning_measures, warning_breakdown, overdue_warnings,
     sign_median, sign_buckets, sign_seconds_between, sign_seconds_city, task_items)}
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 import queries
-from antifraud import metrics, periods, significance, stats
+from antifraud import config, metrics, periods, significance, stats
 from antifraud.periods import COMPLETE, NO_DATA, DataSpan, Period, recent_weeks
 
 
@@ -252,6 +252,16 @@ def history_weeks(period: Period) -> tuple[list[Period], list[Period]]:
     return recent_weeks(before_end, significance.history_weeks()), recent_list
 
 
+def trend_periods(period: Period) -> tuple[list[Period], list[Period]]:
+    """The trend charts' periods: the `[overview] trend_weeks` weeks (or months) ending with the
+    period, oldest first, and the same periods a year before."""
+    chosen = recent_weeks(period, int(config.setting("overview.trend_weeks", 12)))
+    return chosen, [p.last_year() for p in chosen]
+
+
+TREND_MEASURES = ("cases", "loss", "stopped", "frozen", "returned", "fast_stop_n", "fast_stop_den")
+
+
 @dataclass
 class PeriodFigures:
     """Everything a page, the wall or the briefing reads about one period and scope."""
@@ -263,6 +273,10 @@ class PeriodFigures:
     # per-bureau measures of the weeks of history.before: (rows by (window_no, bureau_id), the
     # window number of each week or None where the data does not cover it)
     weeks: tuple[pd.DataFrame, list[int | None]] | None = None
+    # the trend charts' periods (trend_periods, both years): period_start and TREND_MEASURES,
+    # one row per period; and per bureau (period_start, bureau_id, fast_stop_n, fast_stop_den)
+    trend: pd.DataFrame | None = None
+    trend_bureaus: pd.DataFrame | None = None
 
     @functools.cached_property
     def weekly(self) -> list[pd.DataFrame | None] | None:
@@ -301,14 +315,17 @@ def period_figures(period: Period, filters: Filters = Filters(), span: DataSpan 
                         lambda: _period_figures(period, filters, span, medians))
     return PeriodFigures(kept.period, {k: f.copy() for k, f in kept.frames.items()},
                          {k: t.copy() for k, t in kept.totals.items()}, kept.history, copy.deepcopy(kept.kpis),
-                         kept.weeks)
+                         kept.weeks, kept.trend.copy(), kept.trend_bureaus.copy())
 
 
 def _period_figures(period: Period, filters: Filters, span: DataSpan, medians: bool) -> PeriodFigures:
     spans = windows(period)
     before, recent = history_weeks(period)
     weeks = list(dict.fromkeys(before + recent))
-    parts = measure_parts(list(spans.values()) + [(w.start, w.end) for w in weeks], filters)
+    trend_now, trend_ly = trend_periods(period)
+    # the trend charts' periods ride along in the same read (most weeks are history weeks already)
+    extra = [p for p in dict.fromkeys(trend_now + trend_ly) if p not in weeks]
+    parts = measure_parts(list(spans.values()) + [(w.start, w.end) for w in weeks + extra], filters)
     wide = _side_by_side(parts)
     frames = dict(zip(spans, per_bureau(wide, len(spans), filters)))
     population = float(frames["now"]["population"].sum())
@@ -317,10 +334,26 @@ def _period_figures(period: Period, filters: Filters, span: DataSpan, medians: b
     covered = lambda w: sums[w] if span.covers(w.start, w.end) else None     # noqa: E731
     history = significance.History(before=[covered(w) for w in before], recent=[covered(w) for w in recent])
     totals = _totals(frames, spans, filters, medians)
-    number = {w: len(spans) + 1 + i for i, w in enumerate(weeks)}
+    number = {w: len(spans) + 1 + i for i, w in enumerate(weeks + extra)}
     weekly = (wide, [number[w] if span.covers(w.start, w.end) else None for w in before])
+    shown = list(dict.fromkeys(trend_now + trend_ly))
+    trend = pd.DataFrame([{"period_start": p.start, **{m: float(row.get(m) or 0.0) for m in TREND_MEASURES}}
+                          for p, row in zip(shown, window_sums(parts, [number[p] for p in shown], population))],
+                         columns=["period_start", *TREND_MEASURES])
+    trend_bureaus = _trend_bureaus(wide, {number[p]: p.start for p in trend_now})
     return PeriodFigures(period, frames, totals, history,
-                         kpis(totals, period.kind, coverage(period, span), history), weekly)
+                         kpis(totals, period.kind, coverage(period, span), history), weekly, trend, trend_bureaus)
+
+
+def _trend_bureaus(wide: pd.DataFrame, starts: dict[int, dt.date]) -> pd.DataFrame:
+    """30-minute stop counts per trend period and bureau (the bureaus with any measure there)."""
+    cols = ["period_start", "bureau_id", "fast_stop_n", "fast_stop_den"]
+    if "fast_stop_n" not in wide:
+        return pd.DataFrame(columns=cols)
+    rows = wide.loc[wide.index.get_level_values("window_no").isin(list(starts)), ["fast_stop_n", "fast_stop_den"]]
+    rows = rows.fillna(0.0).reset_index()
+    rows.insert(0, "period_start", rows.pop("window_no").map(starts))
+    return rows[cols]
 
 
 def type_changes(period: Period, filters: Filters = Filters(), span: DataSpan | None = None) -> pd.DataFrame:

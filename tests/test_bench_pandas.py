@@ -37,8 +37,7 @@ WINDOWS = {
     "ytd-last-year": dict(start=D(2025, 1, 1), end=D(2025, 11, 23)),
     "empty": dict(start=D(2020, 1, 6), end=D(2020, 1, 13)),
 }
-EXTRAS = {"$unit": [{"unit": "week"}, {"unit": "month"}],
-          "$min_loss": [{"min_loss": 1_000_000}, {"min_loss": 0}],
+EXTRAS = {"$min_loss": [{"min_loss": 1_000_000}, {"min_loss": 0}],
           "$lo": [{"lo": -10**9, "hi": 10**9}, {"lo": 60, "hi": 1800}]}
 COMPARED = sorted(set(bench_pandas.QUERIES) & set(queries.names()))
 
@@ -242,7 +241,7 @@ def test_pages_recorded_calls_replay_in_pandas(fixture_db, frames, monkeypatch):
 def test_child_prints_one_json_line(fixture_db, tmp_path):
     week = {"start": "2026-11-16", "end": "2026-11-23", "bureaus": [], "types": []}
     weeks = {"starts": ["2026-11-09", "2026-11-16"], "ends": ["2026-11-16", "2026-11-23"], "bureaus": [], "types": []}
-    calls = {"overview": [["units", {}], ["case_measures", weeks], ["case_trend", {**week, "unit": "week"}]],
+    calls = {"overview": [["units", {}], ["case_measures", weeks], ["large_cases", {**week, "min_loss": 0}]],
              "warnings": [["overdue_warnings", week], ["sign_median", {**week, "bureaus": ["410702"]}]]}
     path = tmp_path / "calls.json"
     path.write_text(json.dumps(calls, ensure_ascii=False), encoding="utf-8")
