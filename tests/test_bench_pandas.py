@@ -258,3 +258,23 @@ def test_child_prints_one_json_line(fixture_db, tmp_path):
     res = subprocess.run([sys.executable, "-m", "antifraud.bench_pandas", str(fixture_db), str(path), "1"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert res.returncode != 0 and "no_such_query" in res.stderr
+
+
+def test_warm_replay_interleaves_histories(fixture_db, edge_db, tmp_path, monkeypatch):
+    """`bench replay`: every history's recorded pages, replayed warm round by round, each gets its figures."""
+    monkeypatch.setattr(queries, "run_uncached", queries.run_uncached)   # serve_worker patches it
+    monkeypatch.setenv("ANTIFRAUD_DB", str(fixture_db))
+    try:
+        served = bench.serve_worker(str(fixture_db), "2026-W47", 0, 0)
+    finally:
+        queries.use_database(None)
+    pages = {p["page"]: p["calls"] for p in json.loads(json.dumps(served["pages"], ensure_ascii=False))}
+    spec = tmp_path / "replay.json"
+    spec.write_text(json.dumps([{"db": str(db), "pages": pages} for db in (fixture_db, edge_db)], ensure_ascii=False),
+                    encoding="utf-8")
+    out = bench.replay_worker(str(spec), 2)
+    assert set(out) == {str(fixture_db), str(edge_db)}
+    for figures in out.values():
+        assert set(figures) == set(pages)
+        for page in figures.values():
+            assert 0 < page["warm_median_ms"] <= page["warm_p95_ms"] and page["per_query_warm_median_ms"]
