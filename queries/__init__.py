@@ -195,9 +195,13 @@ def memo_many(kind: str, keys: list, compute) -> list:
     """The values of several keys; `compute(missing keys)` returns, in order, the values of
     those not kept yet (one read for all of them)."""
     path = database()
+    try:
+        file_stamp = stamp(path)
+    except FileNotFoundError:       # results keyed by their own content need no database
+        file_stamp = None
     # the settings file too: thresholds, weights and limits shape what is derived
     settings = config.settings_path()
-    where = (kind, str(path), stamp(path), str(settings), settings.stat().st_mtime_ns)
+    where = (kind, str(path), file_stamp, str(settings), settings.stat().st_mtime_ns)
     found = {}
     with _memo_lock:
         for key in keys:
