@@ -6,12 +6,14 @@ For each history length (`--years`, same `--scale`):
    (wall time, rows/s, peak RSS from wait4) next to DuckDB's own typed `read_csv` of the
    same files into a fresh file (the practical limit);
 3. serve every page in a child process with Streamlit's AppTest, record the queries one
-   view runs (`queries.run_uncached`), then replay exactly that set, uncached:
-   cold = new connection (`queries._readers` cleared) and warm = reader kept;
+   view runs (`queries.run_uncached`), then replay exactly that set, uncached, on a new
+   connection (cold: `queries._readers` cleared);
 4. replay each page's recorded calls through their plain-pandas equivalents over the raw
-   rows in another child (`antifraud.bench_pandas`), timed the same way;
-then, on the longest history, load one more week into the full database and export
-Parquet. Results go to `<out>/bench.json`; a table goes to stdout.
+   rows in another child (`antifraud.bench_pandas`);
+then replay every history's recorded sets warm (reader kept) in one child, interleaved
+round by round across pages and histories, so load from elsewhere weighs on the 1- and
+2-year figures alike; and on the longest history load one more week into the full database
+and export Parquet. Results go to `<out>/bench.json`; a table goes to stdout.
 
 Generated data and databases stay under `--out` (git-ignored `bench-out/`).
 """
@@ -197,11 +199,8 @@ def ingest(files: list[str], db: Path) -> dict:
 # ------------------------------------------------------------------ pages (child process)
 
 def page_specs() -> list[tuple[str, str, Path]]:
-    try:
-        from antifraud.ui import PAGES
-        specs = [(p.url_path, p.title, p.path) for p in PAGES if p.url_path not in PAGES_SKIPPED]
-    except Exception:  # noqa: BLE001 - pages not written yet: measure what exists
-        specs = [(p.stem, p.stem, p) for p in sorted((ROOT / "pages").glob("*.py"))]
+    from antifraud.registry import PAGES
+    specs = [(p.url_path, p.title, p.path) for p in PAGES if p.url_path not in PAGES_SKIPPED]
     return [s for s in specs if s[2].exists()]
 
 
@@ -224,6 +223,7 @@ def serve_worker(db: str, week: str, warm_runs: int, cold_runs: int) -> dict:
     out = {"pages": []}
     for key, title, path in page_specs():
         st.cache_data.clear()
+        queries.clear_memo()     # each page measured on its own: nothing kept from the page before
         queries._readers.clear()
         recorded.clear()
         at = AppTest.from_file(str(path), default_timeout=600)
@@ -300,6 +300,75 @@ def serve(db: Path, week: str, warm_runs: int, cold_runs: int) -> dict:
     out = json.loads(res["stdout"].strip().splitlines()[-1])
     out["peak_rss_mb"] = res["peak_rss_mb"]
     return out
+
+
+def replay_worker(spec_path: str, warm_runs: int) -> dict:
+    """Child: the recorded calls of every history's pages, replayed warm and interleaved —
+    each round runs every page on every history in turn — so that what else the machine does
+    meanwhile weighs on every history alike, and the 1- and 2-year figures compare."""
+    import queries
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))    # [{"db":, "pages": {page: calls}}]
+    plans = [(entry["db"], page, [(name, _from_json(params)) for name, params in calls])
+             for page in spec[0]["pages"] for entry in spec if page in entry["pages"]
+             for calls in [entry["pages"][page]]]
+
+    def replay(db, calls) -> tuple[float, dict]:
+        per, total = {}, 0.0
+        for name, params in calls:
+            t = time.perf_counter()
+            queries.run_uncached(name, Path(db), **params)
+            elapsed = time.perf_counter() - t
+            total += elapsed
+            per[name] = per.get(name, 0.0) + elapsed
+        return total, per
+
+    for db, _, calls in plans:      # settle each reader and page once
+        replay(db, calls)
+    warm = {(db, page): [] for db, page, _ in plans}
+    per_query = {(db, page): {} for db, page, _ in plans}
+    for _ in range(warm_runs):
+        for db, page, calls in plans:
+            gc.collect(0)
+            total, per = replay(db, calls)
+            warm[(db, page)].append(total)
+            for name, seconds in per.items():
+                per_query[(db, page)].setdefault(name, []).append(seconds)
+    out = {}
+    for (db, page), times in warm.items():
+        out.setdefault(db, {})[page] = {
+            "warm_median_ms": statistics.median(times) * 1000, "warm_p95_ms": quantile(times, 0.95) * 1000,
+            "per_query_warm_median_ms": {n: round(statistics.median(v) * 1000, 2) for n, v in sorted(
+                per_query[(db, page)].items(), key=lambda kv: -statistics.median(kv[1]))}}
+    return out
+
+
+def _from_json(params: dict) -> dict:
+    """Recorded parameters back to what the page passed: ISO dates as dates."""
+    import re
+
+    def one(v):
+        if isinstance(v, str) and re.fullmatch(r"\d{4}-\d\d-\d\d", v):
+            return dt.date.fromisoformat(v)
+        return [one(x) for x in v] if isinstance(v, list) else v
+    return {k: one(v) for k, v in params.items()}
+
+
+def replay(histories: list[dict], out: Path, warm_runs: int, log) -> None:
+    """Warm figures of every history's pages from one interleaved replay (replay_worker)."""
+    spec = [{"db": h["db"], "pages": {p["page"]: p["calls"] for p in h["pages"]}} for h in histories]
+    path = out / "replay.json"
+    path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    res = run_measured([*_python(), "-m", "antifraud.bench", "replay", str(path), str(warm_runs)])
+    if res["returncode"] != 0:
+        raise RuntimeError(f"replay worker failed: {res['stderr'][-1500:]}")
+    found = json.loads(res["stdout"].strip().splitlines()[-1])
+    for h in histories:
+        h["loadavg_before_pages"] = h.get("loadavg_before_pages")
+        for page in h["pages"]:
+            page.update(found[h["db"]][page["page"]])
+            if page.get("pandas_median_ms") and page["warm_median_ms"]:
+                page["ratio"] = round(page["pandas_median_ms"] / page["warm_median_ms"], 1)
+    log(f"[pages] warm replay of {len(histories)} histories interleaved, {warm_runs} rounds")
 
 
 def pandas_baseline(db: Path, calls: dict[str, list], runs: int) -> dict:
@@ -405,7 +474,8 @@ def bench_history(out: Path, scale: float, years: float, repeat: int, log, reuse
     week = HISTORY_END
     cold_runs = max(3, repeat // 4)
     result["loadavg_before_pages"] = [round(x, 1) for x in os.getloadavg()]
-    served = serve(db, week, repeat, cold_runs)
+    # warm figures come later, from one replay that interleaves every history (replay)
+    served = serve(db, week, 0, cold_runs)
     # the worker's own high-water mark; the wrapper's figure can include pre-exec pages
     result["serve_peak_rss_mb"] = round(served.get("vm_hwm_mb") or served["peak_rss_mb"])
     log(f"[{tag}] pages measured ({len(served['pages'])}), serving peak {result['serve_peak_rss_mb']} MB")
@@ -515,7 +585,8 @@ def table(result: dict) -> str:
     m = result["machine"]
     lines.append(f"机器: {m['nproc']} 核 {m['cpu']}; 内存 {m['free_h']}; DuckDB {m['duckdb']}, "
                  f"pandas {m['pandas']}, Python {m['python']}")
-    lines.append(f"规模 --scale {result['scale']:g}, 重复 {result['repeat']} 次 (热), 冷 {max(3, result['repeat'] // 4)} 次")
+    lines.append(f"规模 --scale {result['scale']:g}, 重复 {result['repeat']} 次 (热，各历史交替), 冷 {max(3, result['repeat'] // 4)} 次"
+                 + (f"; 热测前负载 {result['loadavg_before_replay']}" if result.get("loadavg_before_replay") else ""))
     for h in result["histories"]:
         lines.append("")
         lines.append(f"## 历史 {h['years']:g} 年: " + ", ".join(f"{k} {n:,}" for k, n in h["rows"].items())
@@ -581,6 +652,9 @@ def main(args) -> int:
                                                    reuse_db=getattr(args, "reuse_db", False),
                                                    chunk_rows=getattr(args, "chunk_rows", 0)))
         (out / "bench.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    result["loadavg_before_replay"] = [round(x, 1) for x in os.getloadavg()]
+    replay(result["histories"], out, args.repeat, log)
+    (out / "bench.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     longest = Path(max(result["histories"], key=lambda h: h["years"])["db"])
     result["export_parquet"] = export_parquet(out, longest, log)
     result["incremental"] = incremental(out, longest, args.scale, log)
@@ -597,8 +671,11 @@ if __name__ == "__main__":
         _hwm_wrapper(sys.argv[2], sys.argv[3:])
     elif len(sys.argv) == 3 and sys.argv[1] == "table":
         print(table(json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))))
+    elif len(sys.argv) == 4 and sys.argv[1] == "replay":
+        print(json.dumps(replay_worker(sys.argv[2], int(sys.argv[3])), ensure_ascii=False))
     elif len(sys.argv) >= 2 and sys.argv[1] == "serve":
         db, week, warm, cold = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
         print(json.dumps(serve_worker(db, week, warm, cold), ensure_ascii=False))
     else:
-        raise SystemExit("usage: python -m antifraud.bench serve DB WEEK WARM COLD | table BENCH.json | hwm MODULE ARGS...")
+        raise SystemExit("usage: python -m antifraud.bench serve DB WEEK WARM COLD | replay SPEC.json WARM | "
+                         "table BENCH.json | hwm MODULE ARGS...")

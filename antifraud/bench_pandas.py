@@ -182,19 +182,6 @@ def _per_window(single):
 case_measures = _per_window(case_measures)
 
 
-def case_trend(f, start, end, unit, bureaus=(), types=(), **_):
-    c = _window(f["cases"], "reported_at", start, end, bureaus, types)
-    cols = ["cases", "loss", "stopped", "frozen", "returned", "fast_stop_n", "fast_stop_den"]
-    period = _trunc(c.reported_at, unit).rename("period_start")
-    return _case_flags(c)[cols].groupby(period).sum().reset_index()
-
-
-def fast_stop_trend_by_bureau(f, start, end, unit, bureaus=(), types=(), **_):
-    c = _window(f["cases"], "reported_at", start, end, bureaus, types)
-    period = _trunc(c.reported_at, unit).rename("period_start")
-    return _case_flags(c)[["fast_stop_n", "fast_stop_den"]].groupby([period, c.bureau_id]).sum().reset_index()
-
-
 def type_totals(f, start, end, bureaus=(), types=(), **_):
     c = _window(f["cases"], "reported_at", start, end, bureaus, types)
     out = c.groupby("fraud_type", dropna=False).agg(
@@ -285,8 +272,7 @@ def sign_median(f, start, end, bureaus=(), types=(), **_):
     w = _window(f["warnings"], "issued_at", start, end, bureaus, types, ["signed_at", "feedback_at"])
     m = pd.DataFrame({"median_sign_minutes": _minutes(w.issued_at, w.signed_at),
                       "median_feedback_minutes": _minutes(w.issued_at, w.feedback_at)})
-    city = pd.DataFrame({"bureau_id": [None], **{k: [v] for k, v in m.median().items()}})
-    return pd.concat([m.groupby(w.bureau_id).median().reset_index(), city], ignore_index=True)
+    return m.groupby(w.bureau_id).median().reset_index()
 
 
 def sign_buckets(f, start, end, bureaus=(), types=(), **_):
@@ -295,6 +281,17 @@ def sign_buckets(f, start, end, bureaus=(), types=(), **_):
     s = _seconds(w.issued_at, w.signed_at).dropna()
     bucket = np.floor(2 * np.log2(s.clip(lower=1))).astype(int).rename("bucket")
     return s.groupby(bucket).agg(warnings="size", min_seconds="min", max_seconds="max").reset_index()
+
+
+sign_buckets = _per_window(sign_buckets)
+
+
+def sign_seconds_city(f, starts, ends, los, his, **_):
+    """Every window's city-wide warnings per second of sign time within its [lo, hi]."""
+    parts = [sign_seconds_between(f, s, e, int(lo), int(hi)).assign(window_no=i)   # the cache key makes them text
+             for i, (s, e, lo, hi) in enumerate(zip(starts, ends, los, his), 1)]
+    out = pd.concat(parts, ignore_index=True)
+    return out[["window_no", "seconds", "warnings"]]
 
 
 def sign_seconds_between(f, start, end, lo, hi, bureaus=(), types=(), **_):
@@ -318,9 +315,9 @@ def task_items(f, ids=(), **_):
 
 QUERIES = {fn.__name__: fn for fn in (
     units, stations, recent_imports, data_status, fraud_types_present, overdue_limits,
-    case_measures, case_trend, fast_stop_trend_by_bureau, type_totals, area_weekly_places, large_cases,
+    case_measures, type_totals, area_weekly_places, large_cases,
     stop_minutes, victim_profile, strike_measures, warning_measures, warning_breakdown, overdue_warnings,
-    sign_median, sign_buckets, sign_seconds_between, task_items)}
+    sign_median, sign_buckets, sign_seconds_between, sign_seconds_city, task_items)}
 
 
 # ---------------------------------------------------------------- the child

@@ -101,50 +101,44 @@ def figure(measures: pd.DataFrame, metric: str, title: str | None = None) -> go.
     percent = m.kind == "rate"
     k = 100.0 if percent else 1.0
     unit = "%" if percent else m.unit
-    fig = go.Figure()
-    fig.update_layout(title=title or f"{m.label}漏斗图（全市 {m.format(city) if city == city else '—'}）",
-                      height=460, xaxis_title=axis_label(metric), yaxis_title=f"{m.label}（{unit}）")
-    charts.apply_theme(fig)
+    layout = dict(xaxis=dict(title=axis_label(metric)), yaxis=dict(title=f"{m.label}（{unit}）"))
+    title = title or f"{m.label}漏斗图（全市 {m.format(city) if city == city else '—'}）"
     if pts.empty or not np.isfinite(city):
-        fig.add_annotation(text="本期无可用数据", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
-        return fig
+        return charts.figure([], title, 460, annotations=[dict(text="本期无可用数据", showarrow=False, xref="paper",
+                                                               yref="paper", x=0.5, y=0.5)], **layout)
     lim = limits(city, model, float(pts["denominator"].max()), float(pts["denominator"].min()) * 0.8)
+    data = []
     for (_, name), dash in zip(LIMITS, ("dash", "dot")):
         for side in ("lo", "hi"):
-            fig.add_trace(go.Scatter(x=lim["n"], y=lim[f"{side}_{name}"] * k, mode="lines",
-                                     line=dict(color=charts.GREY, dash=dash, width=1.5),
-                                     name=f"{name} 控制限", legendgroup=name, showlegend=side == "lo",
-                                     hoverinfo="skip"))
-    fig.add_hline(y=city * k, line=dict(color=charts.NOW, width=1.5),
-                  annotation_text=f"全市 {m.format(city)}", annotation_position="top left")
+            data.append(dict(type="scatter", x=lim["n"].tolist(), y=(lim[f"{side}_{name}"] * k).tolist(), mode="lines",
+                             line=dict(color=charts.GREY, dash=dash, width=1.5), name=f"{name} 控制限",
+                             legendgroup=name, showlegend=side == "lo", hoverinfo="skip"))
+    shape, notes = charts.hline(city * k, dict(color=charts.NOW, width=1.5), f"全市 {m.format(city)}", "top left")
     better = pts["value"] > city if m.direction >= 0 else pts["value"] < city
     colour = np.where(pts["outside"] == "", charts.NOW,
                       np.where(better, charts.GREEN, charts.RED) if m.direction else charts.NOW)
     size = np.where(pts["outside"] == "99.8%", 16, np.where(pts["outside"] == "95%", 12, 9))
-    fig.add_trace(go.Scatter(
-        x=pts["denominator"], y=pts["value"] * k, mode="markers+text", text=pts["bureau_name"],
-        textposition="top center", marker=dict(color=colour, size=size, line=dict(width=0)),
-        name="分县局", customdata=np.stack([pts["value"].map(m.format), pts["outside"].replace("", "限内")], axis=1),
+    data.append(dict(
+        type="scatter", x=pts["denominator"].tolist(), y=(pts["value"] * k).tolist(), mode="markers+text",
+        text=pts["bureau_name"].tolist(), textposition="top center",
+        marker=dict(color=colour.tolist(), size=size.tolist(), line=dict(width=0)), name="分县局",
+        customdata=np.stack([pts["value"].map(m.format), pts["outside"].replace("", "限内")], axis=1).tolist(),
         hovertemplate="%{text}<br>" + m.label + " %{customdata[0]}<br>" + axis_label(metric)
                       + " %{x:,.1f}<br>%{customdata[1]}<extra></extra>"))
-    fig.update_xaxes(type="log" if pts["denominator"].max() / max(pts["denominator"].min(), 1e-9) > 20 else "linear")
-    return fig
+    layout["xaxis"]["type"] = "log" if pts["denominator"].max() / max(pts["denominator"].min(), 1e-9) > 20 else "linear"
+    return charts.figure(data, title, 460, shapes=[shape], annotations=notes, **layout)
 
 
 def rank_ranges(frame: pd.DataFrame, title: str = "排名区间（重叠即不可区分）") -> go.Figure:
     """One bar per bureau from rank_low to rank_high, the rank as a dot; best at the top."""
     data = frame.sort_values(["rank", "bureau_id"])
-    names = data["bureau_name"].astype(str) + np.where(data["small_sample"], "（样本不足）", "")
-    fig = go.Figure()
-    fig.update_layout(title=title, height=max(320, 28 * len(data) + 90), xaxis_title="名次",
-                      showlegend=False)
-    charts.apply_theme(fig)
-    fig.add_trace(go.Bar(y=names, x=data["rank_high"] - data["rank_low"] + 0.6, base=data["rank_low"] - 0.3,
-                         orientation="h", marker=dict(color=charts.BEFORE),
-                         customdata=np.stack([data["rank_low"], data["rank_high"]], axis=1),
-                         hovertemplate="%{y}: 第%{customdata[0]}–%{customdata[1]}名<extra></extra>"))
-    fig.add_trace(go.Scatter(y=names, x=data["rank"], mode="markers", marker=dict(color=charts.NOW, size=10),
-                             hovertemplate="%{y}: 第%{x}名<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(range=[0.4, len(data) + 0.6], dtick=1)
-    return fig
+    names = (data["bureau_name"].astype(str) + np.where(data["small_sample"], "（样本不足）", "")).tolist()
+    traces = [dict(type="bar", y=names, x=(data["rank_high"] - data["rank_low"] + 0.6).tolist(),
+                   base=(data["rank_low"] - 0.3).tolist(), orientation="h", marker=dict(color=charts.BEFORE),
+                   customdata=np.stack([data["rank_low"], data["rank_high"]], axis=1).tolist(),
+                   hovertemplate="%{y}: 第%{customdata[0]}–%{customdata[1]}名<extra></extra>"),
+              dict(type="scatter", y=names, x=data["rank"].tolist(), mode="markers",
+                   marker=dict(color=charts.NOW, size=10), hovertemplate="%{y}: 第%{x}名<extra></extra>")]
+    return charts.figure(traces, title, max(320, 28 * len(data) + 90), showlegend=False,
+                         xaxis=dict(title="名次", range=[0.4, len(data) + 0.6], dtick=1),
+                         yaxis=dict(autorange="reversed", type="category"))

@@ -1,4 +1,4 @@
-"""Emerging hot spots and the busiest places (pure: weekly place counts in, frames out).
+"""Emerging hot spots and the busiest places (weekly place counts in, frames out; the hot-spot tests kept by content).
 
     emerging(frame, week_start, *, level=None, covered=None, min_cases=None) -> DataFrame
     top_places(frame, start, end, *, level="station", n=None, baseline_weeks=None) -> DataFrame
@@ -18,10 +18,12 @@ in a row by luck) not to announce anything. Method: docs/significance.md.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import numpy as np
 import pandas as pd
 
+import queries
 from antifraud import config, significance, stats
 
 COLUMNS = ["bureau_id", "place", "level", "cases", "baseline", "run", "run_from", "recent_weeks",
@@ -86,10 +88,13 @@ def emerging(frame: pd.DataFrame, week_start: dt.date, *, level: str | None = No
     `covered(week_start) -> bool` says which weeks the data covers whole (default: all); a week
     it does not cover ends the history there, so the weeks before the data are never read as
     weeks without cases, and a hot week that is not covered finds nothing.
+
+    The tests of every place (~0.1 s at a city's volume) run once per content of `frame` and
+    arguments (queries.memo, keyed by a hash of the rows): the page, the wall and the 督办
+    suggestions ask again and again.
     """
     level = level or level_of(frame)
     min_cases = _setting(min_cases, "hotspots.min_cases", 3)
-    base_n, ks, guard = significance.baseline_weeks(), significance.recent_weeks(), significance.guard_weeks()
     span = history_weeks()
     weeks = [week_start - dt.timedelta(days=7 * k) for k in range(span, -1, -1)]
     if covered is not None:
@@ -97,6 +102,14 @@ def emerging(frame: pd.DataFrame, week_start: dt.date, *, level: str | None = No
             return pd.DataFrame(columns=COLUMNS)
         first = next((i for i in range(len(weeks) - 1, -1, -1) if not covered(weeks[i])), -1)
         weeks = weeks[first + 1:]
+    rows = hashlib.sha1(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()).hexdigest() \
+        if frame is not None else None
+    key = (rows, tuple(frame.columns) if frame is not None else (), week_start, level, min_cases, tuple(weeks))
+    return queries.memo("emerging", key, lambda: _emerging(frame, level, min_cases, weeks)).copy()
+
+
+def _emerging(frame: pd.DataFrame, level: str, min_cases: int, weeks: list[dt.date]) -> pd.DataFrame:
+    base_n, ks, guard = significance.baseline_weeks(), significance.recent_weeks(), significance.guard_weeks()
     m = weekly_matrix(frame, level, weeks)
     m = m[m.sum(axis=1) > 0]
     if m.empty or len(weeks) < base_n + guard + 1:

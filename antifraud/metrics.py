@@ -151,9 +151,21 @@ def values(measures) -> dict[str, float | None]:
 
 
 def table(measures: pd.DataFrame, names=None) -> pd.DataFrame:
-    """Metrics for each row of a measures frame (e.g. one row per bureau)."""
+    """Metrics for each row of a measures frame (e.g. one row per bureau): what `Metric.value`
+    gives row by row, computed a column at a time (blank where undefined)."""
     chosen = [ALL[n] for n in names] if names else list(CATALOGUE)
     out = pd.DataFrame(index=measures.index)
     for m in chosen:
-        out[m.name] = [m.value(row) for _, row in measures.iterrows()]
+        values = _column(measures, m.numerator)
+        if m.denominator is not None:
+            den = _column(measures, m.denominator)
+            values = values / den.where(den != 0) * m.scale
+        # as a list of values and None would be: floats with NaN, or all None
+        out[m.name] = [None] * len(values) if len(values) and values.isna().all() else values.to_numpy()
     return out
+
+
+def _column(measures: pd.DataFrame, name: str) -> pd.Series:
+    if name not in measures:
+        return pd.Series(float("nan"), index=measures.index)
+    return pd.to_numeric(measures[name], errors="coerce").astype(float)

@@ -61,6 +61,72 @@ WHERE issued_at >= (SELECT min(day) FROM touched_days)
 GROUP BY ALL
 ORDER BY 1;
 
+DELETE FROM warning_sign_seconds WHERE day IN (SELECT day FROM touched_days);
+INSERT INTO warning_sign_seconds
+SELECT CAST(issued_at AS DATE), date_diff('second', issued_at, signed_at), count(*)
+FROM warnings JOIN touched_days t ON CAST(issued_at AS DATE) = t.day
+WHERE issued_at >= (SELECT min(day) FROM touched_days)
+  AND signed_at IS NOT NULL
+GROUP BY ALL
+ORDER BY 1, 2;
+
+DELETE FROM warning_sign_city WHERE day IN (SELECT day FROM touched_days);
+INSERT INTO warning_sign_city
+SELECT day, bucket, sum(warnings), min(min_seconds), max(max_seconds)
+FROM warning_sign_daily
+WHERE day IN (SELECT day FROM touched_days)
+GROUP BY ALL
+ORDER BY 1, 2;
+
+-- Blocks (an ISO week's days within one month) holding a touched day, from the daily counts.
+CREATE OR REPLACE TEMP TABLE touched_blocks AS
+SELECT DISTINCT CAST(greatest(date_trunc('week', day), date_trunc('month', day)) AS DATE) AS block_start
+FROM touched_days;
+
+DELETE FROM warning_sign_seconds_block WHERE block_start IN (SELECT block_start FROM touched_blocks);
+INSERT INTO warning_sign_seconds_block
+SELECT CAST(greatest(date_trunc('week', day), date_trunc('month', day)) AS DATE), seconds, sum(warnings)
+FROM warning_sign_seconds
+WHERE CAST(greatest(date_trunc('week', day), date_trunc('month', day)) AS DATE) IN (SELECT block_start FROM touched_blocks)
+  AND day >= (SELECT min(block_start) FROM touched_blocks)
+GROUP BY ALL
+ORDER BY 1, 2;
+
+-- The weekly sums, for every week holding a touched day, from the daily rollups just refreshed.
+CREATE OR REPLACE TEMP TABLE touched_weeks AS
+SELECT DISTINCT CAST(date_trunc('week', day) AS DATE) AS week_start FROM touched_days;
+
+DELETE FROM case_weekly WHERE week_start IN (SELECT week_start FROM touched_weeks);
+INSERT INTO case_weekly
+SELECT CAST(date_trunc('week', day) AS DATE), bureau_id, fraud_type, sum(cases), sum(loss), sum(stopped),
+       sum(frozen), sum(returned), sum(solved), sum(fast_stop_n), sum(fast_stop_den), sum(stop_cases),
+       sum(loss_sq)
+FROM case_daily
+WHERE CAST(date_trunc('week', day) AS DATE) IN (SELECT week_start FROM touched_weeks)
+  AND day >= (SELECT min(week_start) FROM touched_weeks)
+GROUP BY ALL
+ORDER BY 1;
+
+DELETE FROM warning_bureau_weekly WHERE week_start IN (SELECT week_start FROM touched_weeks);
+INSERT INTO warning_bureau_weekly
+SELECT CAST(date_trunc('week', day) AS DATE), bureau_id, fraud_type, sum(warnings), sum(dissuaded),
+       sum(overdue), sum(victimized_after), sum(feedback_missing), sum(signed_missing), sum(avoided_loss)
+FROM warning_bureau_daily
+WHERE CAST(date_trunc('week', day) AS DATE) IN (SELECT week_start FROM touched_weeks)
+  AND day >= (SELECT min(week_start) FROM touched_weeks)
+GROUP BY ALL
+ORDER BY 1;
+
+DELETE FROM warning_sign_weekly WHERE week_start IN (SELECT week_start FROM touched_weeks);
+INSERT INTO warning_sign_weekly
+SELECT CAST(date_trunc('week', day) AS DATE), bureau_id, fraud_type, bucket, sum(warnings),
+       min(min_seconds), max(max_seconds)
+FROM warning_sign_daily
+WHERE CAST(date_trunc('week', day) AS DATE) IN (SELECT week_start FROM touched_weeks)
+  AND day >= (SELECT min(week_start) FROM touched_weeks)
+GROUP BY ALL
+ORDER BY 1;
+
 DELETE FROM area_weekly WHERE week_start IN (SELECT DISTINCT date_trunc('week', day) FROM touched_days);
 INSERT INTO area_weekly
 SELECT CAST(date_trunc('week', reported_at) AS DATE), bureau_id, station, township, fraud_type,

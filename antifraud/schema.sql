@@ -67,6 +67,38 @@ CREATE TABLE IF NOT EXISTS warning_sign_daily (
     day DATE, bureau_id VARCHAR, fraud_type VARCHAR, bucket SMALLINT, warnings BIGINT,
     min_seconds BIGINT, max_seconds BIGINT);
 
+-- Weekly sums (Monday–Sunday) of case_daily, warning_bureau_daily and warning_sign_daily:
+-- what long windows read (a year to date, the tests' weekly history) with 7x fewer rows, and a
+-- window's days outside its whole weeks still come from the daily table (case_measures.sql).
+CREATE TABLE IF NOT EXISTS case_weekly (
+    week_start DATE, bureau_id VARCHAR, fraud_type VARCHAR,
+    cases BIGINT, loss DECIMAL(38,2), stopped DECIMAL(38,2), frozen DECIMAL(38,2),
+    returned DECIMAL(38,2), solved BIGINT, fast_stop_n BIGINT, fast_stop_den BIGINT,
+    stop_cases BIGINT, loss_sq DOUBLE);
+
+CREATE TABLE IF NOT EXISTS warning_bureau_weekly (
+    week_start DATE, bureau_id VARCHAR, fraud_type VARCHAR, warnings BIGINT, dissuaded BIGINT,
+    overdue BIGINT, victimized_after BIGINT, feedback_missing BIGINT, signed_missing BIGINT,
+    avoided_loss DECIMAL(38,2));
+
+CREATE TABLE IF NOT EXISTS warning_sign_weekly (
+    week_start DATE, bureau_id VARCHAR, fraud_type VARCHAR, bucket SMALLINT, warnings BIGINT,
+    min_seconds BIGINT, max_seconds BIGINT);
+
+-- The same histogram city-wide (no bureau, no type), per day: an unfiltered window's
+-- histogram from a few thousand rows (queries/sign_buckets.sql).
+CREATE TABLE IF NOT EXISTS warning_sign_city (
+    day DATE, bucket SMALLINT, warnings BIGINT, min_seconds BIGINT, max_seconds BIGINT);
+
+-- City-wide signed warnings per exact sign time in seconds, per day and per block (the days of
+-- one ISO week that fall in one calendar month): an unfiltered window's middle bucket is counted
+-- per second here instead of in the raw rows (measures.sign_medians). A month and a year to
+-- date are whole blocks, a week one or two, so a year-to-date median reads ~10k rows per week
+-- of the year and no timestamps, and a window's other days come from the daily table. A bureau or
+-- type filter still counts the raw rows.
+CREATE TABLE IF NOT EXISTS warning_sign_seconds (day DATE, seconds BIGINT, warnings BIGINT);
+CREATE TABLE IF NOT EXISTS warning_sign_seconds_block (block_start DATE, seconds BIGINT, warnings BIGINT);
+
 CREATE TABLE IF NOT EXISTS area_weekly (
     week_start DATE, bureau_id VARCHAR, station VARCHAR, township VARCHAR, fraud_type VARCHAR,
     cases BIGINT, loss DECIMAL(38,2));

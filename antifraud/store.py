@@ -161,7 +161,9 @@ def _apply_batch(con, batch: Batch, now) -> None:
         con.execute(f"DROP TABLE {temp}")
 
 
-ROLLUP_TABLES = ("case_daily", "warning_daily", "warning_bureau_daily", "warning_sign_daily", "area_weekly",
+ROLLUP_TABLES = ("case_daily", "warning_daily", "warning_bureau_daily", "warning_sign_daily", "case_weekly",
+                 "warning_bureau_weekly", "warning_sign_weekly", "warning_sign_city", "warning_sign_seconds",
+                 "warning_sign_seconds_block", "area_weekly",
                  "data_span")
 # Any change to the rollup or schema SQL changes this, and the next import rebuilds every
 # rollup from the tables: a database built by an older version never mixes definitions.

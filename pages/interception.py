@@ -2,7 +2,7 @@
 import streamlit as st
 
 import queries
-from antifraud import charts, config, measures, ui, widgets
+from antifraud import charts, measures, ui, widgets
 from antifraud.views import common, interception
 
 ctx = ui.frame("止付冻结")
@@ -15,17 +15,14 @@ widgets.kpi_tiles(kpis, interception.TILES, ctx.kind)
 
 by_bureau = frames["now"]
 table = interception.bureau_table(by_bureau, ctx.units)
-n = int(config.setting("overview.trend_weeks", 12))
-chosen = common.recent_periods(period, n)
-trend = queries.run("case_trend", start=chosen[0].start, end=chosen[-1].end_exclusive,
-                    unit=ctx.kind, **ctx.filters.params())
-over = interception.over_time(trend, chosen, ctx.span)
+# the trend periods came with the period's figures (city and per bureau)
+chosen, _ = measures.trend_periods(period)
+n = len(chosen)
+over = interception.over_time(figures.trend, chosen, ctx.span)
 word = "周" if ctx.kind == "week" else "个月"
 
 minutes = queries.run("stop_minutes", **ctx.params())
-per_bureau = interception.fast_stop_by_bureau(
-    queries.run("fast_stop_trend_by_bureau", start=chosen[0].start, end=chosen[-1].end_exclusive,
-                unit=ctx.kind, **ctx.filters.params()), chosen, ctx.units, ctx.span)
+per_bureau = interception.fast_stop_by_bureau(figures.trend_bureaus, chosen, ctx.units, ctx.span)
 rising = interception.improving(per_bureau, word=word)
 
 

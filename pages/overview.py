@@ -3,12 +3,13 @@ import streamlit as st
 
 import queries
 from antifraud import archive, charts, config, headlines, measures, metrics, stats, texts, ui, widgets
-from antifraud.views import common, overview
+from antifraud.views import overview
 
 ctx = ui.frame("本周态势")
 period = ctx.period
 
-kpis = measures.period_figures(period, ctx.filters, ctx.span, medians=False).kpis
+figures = measures.period_figures(period, ctx.filters, ctx.span, medians=False)
+kpis = figures.kpis
 shift = overview.type_shift(*measures.type_totals([(p.start, p.end) for p in (period, period.prev())], ctx.filters))
 
 if not ctx.wall:
@@ -26,13 +27,10 @@ st.caption("箭头旁为环比；下方为同比与年初以来累计，近几�
            f"（{stats.rule_text()}；“‼”为极显著）：红色表示朝不利方向变化，绿色表示朝有利方向变化，灰色表示不显著。"
            "各指标按自身历史的周间波动放宽检验；止付冻结率、挽损率和止付、冻结、返还金额不做检验。")
 
-n = int(config.setting("overview.trend_weeks", 12))
-chosen = common.recent_periods(period, n)
-unit = "week" if ctx.kind == "week" else "month"
-span = dict(start=chosen[0].start, end=chosen[-1].end_exclusive, unit=unit)
-span_ly = dict(start=chosen[0].last_year().start, end=chosen[-1].last_year().end_exclusive, unit=unit)
-now_trend = queries.run("case_trend", **span, **ctx.filters.params())
-ly_trend = queries.run("case_trend", **span_ly, **ctx.filters.params())
+# the trend periods, this year's and last year's, came with the period's figures
+chosen, _ = measures.trend_periods(period)
+n = len(chosen)
+now_trend = ly_trend = figures.trend
 word = "周" if ctx.kind == "week" else "个月"
 
 left, right = st.columns(2)

@@ -37,8 +37,7 @@ WINDOWS = {
     "ytd-last-year": dict(start=D(2025, 1, 1), end=D(2025, 11, 23)),
     "empty": dict(start=D(2020, 1, 6), end=D(2020, 1, 13)),
 }
-EXTRAS = {"$unit": [{"unit": "week"}, {"unit": "month"}],
-          "$min_loss": [{"min_loss": 1_000_000}, {"min_loss": 0}],
+EXTRAS = {"$min_loss": [{"min_loss": 1_000_000}, {"min_loss": 0}],
           "$lo": [{"lo": -10**9, "hi": 10**9}, {"lo": 60, "hi": 1800}]}
 COMPARED = sorted(set(bench_pandas.QUERIES) & set(queries.names()))
 
@@ -46,11 +45,17 @@ COMPARED = sorted(set(bench_pandas.QUERIES) & set(queries.names()))
 def calls(name: str) -> list[tuple[str, dict]]:
     sql = queries.sql_text(name)
     if "$starts" in sql:   # several windows at once: each window alone, then all plain ones together
-        one = [(label, {"bureaus": [], "types": [], **{k: v for k, v in p.items() if k not in ("start", "end")},
-                        "starts": [p["start"]], "ends": [p["end"]]}) for label, p in WINDOWS.items()]
+        # per-window time ranges ($los/$his): everything, and one narrow range
+        ranges = [{"los": [lo], "his": [hi]} for lo, hi in ((-10**9, 10**9), (60, 1800))] if "$los" in sql else [{}]
+        one = [(f"{label}-{'-'.join(str(v[0]) for v in r.values())}".rstrip("-"),
+                {"bureaus": [], "types": [], **{k: v for k, v in p.items() if k not in ("start", "end")},
+                 "starts": [p["start"]], "ends": [p["end"]], **r})
+               for label, p in WINDOWS.items() for r in ranges]
         plain = [p for p in WINDOWS.values() if set(p) == {"start", "end"}]
-        return one + [("all-windows", {"starts": [p["start"] for p in plain], "ends": [p["end"] for p in plain],
-                                       "bureaus": [], "types": []})]
+        every = {"starts": [p["start"] for p in plain], "ends": [p["end"] for p in plain], "bureaus": [], "types": []}
+        if "$los" in sql:
+            every.update(los=[60 * (i + 1) for i in range(len(plain))], his=[1800 + 600 * i for i in range(len(plain))])
+        return one + [("all-windows", every)]
     if "$ids" in sql:      # a task's list of warning and case ids: found, unknown, none
         return [("ids", {"ids": ["W1", "W5", "C1", "C4", "nope"]}), ("no-ids", {"ids": []})]
     if "$start" not in sql:
@@ -165,6 +170,23 @@ def test_pandas_equals_sql_on_edge_rows(edge_db, edge_frames, name, params):
     assert_same(bench_pandas.run(edge_frames, name, **params), queries.run_uncached(name, edge_db, **params), name)
 
 
+@pytest.mark.parametrize("name,params", CASES)
+def test_runner_gives_the_frame_df_gives(edge_db, name, params):
+    """The runner fetches through numpy, or Arrow for some row lists (both faster): the frame is
+    DuckDB's df(), exactly, dtypes and missing values included."""
+    import duckdb
+    sql = queries.sql_text(name)
+    con = duckdb.connect(str(edge_db), read_only=True)
+    try:
+        want = con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql}).df()
+    finally:
+        con.close()
+    got = queries.run_uncached(name, edge_db, **params)
+    # rows the SQL leaves unordered (a group by, ties) come in any order, run to run
+    got, want = (f.sort_values(list(f.columns), ignore_index=True) for f in (got, want))
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
 def test_edge_rows_reach_the_awkward_branches(edge_db, edge_frames):
     """The edge database really holds what it is there for (else the test above proves less)."""
     week = dict(start=D(2026, 11, 16), end=D(2026, 11, 30), bureaus=[], types=[])
@@ -219,7 +241,7 @@ def test_pages_recorded_calls_replay_in_pandas(fixture_db, frames, monkeypatch):
 def test_child_prints_one_json_line(fixture_db, tmp_path):
     week = {"start": "2026-11-16", "end": "2026-11-23", "bureaus": [], "types": []}
     weeks = {"starts": ["2026-11-09", "2026-11-16"], "ends": ["2026-11-16", "2026-11-23"], "bureaus": [], "types": []}
-    calls = {"overview": [["units", {}], ["case_measures", weeks], ["case_trend", {**week, "unit": "week"}]],
+    calls = {"overview": [["units", {}], ["case_measures", weeks], ["large_cases", {**week, "min_loss": 0}]],
              "warnings": [["overdue_warnings", week], ["sign_median", {**week, "bureaus": ["410702"]}]]}
     path = tmp_path / "calls.json"
     path.write_text(json.dumps(calls, ensure_ascii=False), encoding="utf-8")
@@ -236,3 +258,23 @@ def test_child_prints_one_json_line(fixture_db, tmp_path):
     res = subprocess.run([sys.executable, "-m", "antifraud.bench_pandas", str(fixture_db), str(path), "1"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert res.returncode != 0 and "no_such_query" in res.stderr
+
+
+def test_warm_replay_interleaves_histories(fixture_db, edge_db, tmp_path, monkeypatch):
+    """`bench replay`: every history's recorded pages, replayed warm round by round, each gets its figures."""
+    monkeypatch.setattr(queries, "run_uncached", queries.run_uncached)   # serve_worker patches it
+    monkeypatch.setenv("ANTIFRAUD_DB", str(fixture_db))
+    try:
+        served = bench.serve_worker(str(fixture_db), "2026-W47", 0, 0)
+    finally:
+        queries.use_database(None)
+    pages = {p["page"]: p["calls"] for p in json.loads(json.dumps(served["pages"], ensure_ascii=False))}
+    spec = tmp_path / "replay.json"
+    spec.write_text(json.dumps([{"db": str(db), "pages": pages} for db in (fixture_db, edge_db)], ensure_ascii=False),
+                    encoding="utf-8")
+    out = bench.replay_worker(str(spec), 2)
+    assert set(out) == {str(fixture_db), str(edge_db)}
+    for figures in out.values():
+        assert set(figures) == set(pages)
+        for page in figures.values():
+            assert 0 < page["warm_median_ms"] <= page["warm_p95_ms"] and page["per_query_warm_median_ms"]

@@ -358,3 +358,21 @@ def test_fast_stop_by_bureau_and_improving_runs():
     z = 0.4 / (0.45 * 0.55 * (1 / 30 + 1 / 50)) ** 0.5
     assert z == pytest.approx(3.482, abs=1e-3) and 3 * 2 * norm.sf(z) < 0.05
     assert iv.improving(m, min_run=4).empty
+
+def test_boxes_and_histogram_send_their_figures_not_every_value():
+    """Box plots carry plotly's own quartiles and whiskers per group; the histogram carries counts."""
+    import numpy as np
+    frame = pd.DataFrame({"g": ["甲"] * 6 + ["乙"] * 4 + ["丙"],
+                          "v": [1.0, 2.0, 3.0, 4.0, 5.0, 100.0, 10.0, 20.0, 30.0, 40.0, 7.0]})
+    fig = charts.boxes(frame, "g", "v", "用时", order=["乙", "甲", "丙", "无"])
+    box = fig.data[0]
+    assert list(box.y) == ["乙", "甲", "丙"] and box.x is None          # one trace, no raw values
+    i = list(box.y).index("甲")    # 6 values: hazen quartiles at 1 and 4 (0-based), 100 beyond 1.5 IQR
+    assert (box.q1[i], box.median[i], box.q3[i]) == (2.0, 3.5, 5.0)
+    assert (box.lowerfence[i], box.upperfence[i]) == (1.0, 5.0)
+    assert box.q1[2] == box.q3[2] == box.median[2] == 7.0
+    hist = charts.histogram([5, 12, 15, 250, float("nan"), 31], "分布", bin_size=10, limit=240, marker=30)
+    bars = hist.data[0]
+    counts = dict(zip(bars.x, bars.y))
+    assert counts[5.0] == 1 and counts[15.0] == 2 and counts[35.0] == 1 and counts[245.0] == 1   # 250 piled at 240
+    assert sum(bars.y) == 5 and np.allclose(np.diff(bars.x), 10)

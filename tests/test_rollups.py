@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -96,7 +97,7 @@ def warning_rows(warnings: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 def _normal(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     frame = frame.copy()
     for k in keys:
-        if k in ("day", "week_start"):
+        if k in ("day", "week_start", "block_start"):
             frame[k] = pd.to_datetime(frame[k]).dt.normalize().astype("datetime64[us]")
         else:
             frame[k] = frame[k].astype(object).where(frame[k].notna(), "<NULL>").astype(str)
@@ -121,6 +122,36 @@ def assert_rollups_match_raw(db: Path) -> None:
     assert_same_rollup(db, "warning_daily", wrow, WARNING_KEYS)
     assert_same_rollup(db, "warning_bureau_daily", wrow.drop(columns=["level", "result", "source"]), CASE_KEYS)
     assert_same_rollup(db, "area_weekly", crow[AREA_KEYS + ["cases", "loss"]], AREA_KEYS)
+    # the weekly sums that long windows read, and the sign-time histograms
+    weekly = ["week_start", "bureau_id", "fraud_type"]
+    assert_same_rollup(db, "case_weekly", crow.drop(columns=["day", "station", "township"]), weekly)
+    wrow["week_start"] = wrow.day - pd.to_timedelta(wrow.day.dt.weekday, unit="D")
+    assert_same_rollup(db, "warning_bureau_weekly", wrow.drop(columns=["day", "level", "result", "source"]), weekly)
+    signed = warnings[warnings.signed_at.notna()]
+    seconds = (signed.signed_at.dt.floor("s") - signed.issued_at.dt.floor("s")).dt.total_seconds().astype("int64")
+    sign = pd.DataFrame({"day": signed.issued_at.dt.normalize(), "bureau_id": signed.bureau_id,
+                         "fraud_type": signed.fraud_type, "seconds": seconds,
+                         "bucket": np.floor(2 * np.log2(seconds.clip(lower=1))).astype(int)})
+    sign["week_start"] = sign.day - pd.to_timedelta(sign.day.dt.weekday, unit="D")
+    for table, keys in (("warning_sign_daily", ["day", "bureau_id", "fraud_type", "bucket"]),
+                        ("warning_sign_weekly", weekly + ["bucket"])):
+        want = sign.groupby(keys, dropna=False).seconds.agg(warnings="size", min_seconds="min", max_seconds="max")
+        got = raw(db, table)
+        pd.testing.assert_frame_equal(_normal(got, keys), _normal(want.reset_index()[got.columns], keys),
+                                      check_dtype=False, obj=table)
+    want = sign.groupby(["day", "bucket"]).seconds.agg(warnings="size", min_seconds="min", max_seconds="max")
+    got = raw(db, "warning_sign_city")
+    pd.testing.assert_frame_equal(_normal(got, ["day", "bucket"]), _normal(want.reset_index()[got.columns], ["day", "bucket"]),
+                                  check_dtype=False, obj="warning_sign_city")
+    sign["block_start"] = np.maximum(sign.week_start, sign.day - pd.to_timedelta(sign.day.dt.day - 1, unit="D"))
+    want = sign.groupby(["block_start", "seconds"]).size().rename("warnings").reset_index()
+    got = raw(db, "warning_sign_seconds_block")
+    pd.testing.assert_frame_equal(_normal(got, ["block_start", "seconds"]), _normal(want[got.columns], ["block_start", "seconds"]),
+                                  check_dtype=False, obj="warning_sign_seconds_block")
+    want = sign.groupby(["day", "seconds"]).size().rename("warnings").reset_index()
+    got = raw(db, "warning_sign_seconds")
+    pd.testing.assert_frame_equal(_normal(got, ["day", "seconds"]), _normal(want[got.columns], ["day", "seconds"]),
+                                  check_dtype=False, obj="warning_sign_seconds")
     # the filter's choices: every type present in cases or warnings, with how often
     both = pd.concat([cases.fraud_type, warnings.fraud_type]).dropna().value_counts()
     con = duckdb.connect(str(db), read_only=True)
@@ -376,3 +407,28 @@ def test_measure_sources_name_what_each_query_returns(fixture_db):
         assert part["cases"]["value"] is None and full["cases"]["value"] is not None
     finally:
         queries.use_database(None)
+
+
+@pytest.mark.parametrize("filters", FILTERS[:2], ids=lambda f: f"b{len(f.bureaus)}")
+def test_sign_medians_of_several_windows_at_once(sign_db, filters):
+    """One read for every window (period_figures' five) gives each window's own exact median,
+    windows without signed warnings included."""
+    spans = [(dt.date(2026, 11, a), dt.date(2026, 11, b)) for a, b in ((17, 18), (18, 18), (16, 22), (19, 19))]
+    spans += [(dt.date(2020, 1, 6), dt.date(2020, 1, 12)), (dt.date(2026, 1, 1), dt.date(2026, 11, 22)),
+              (dt.date(2026, 11, 1), dt.date(2026, 11, 30)), (dt.date(2025, 10, 28), dt.date(2026, 11, 19))]
+    queries.use_database(sign_db)
+    try:
+        together = measures.sign_medians(spans, filters)
+        alone = [measures.sign_medians([span], filters)[0] for span in spans]
+    finally:
+        queries.use_database(None)
+    w = raw(sign_db, "warnings")
+    for (start, end), got, one in zip(spans, together, alone):
+        mask = (w.issued_at >= pd.Timestamp(start)) & (w.issued_at < pd.Timestamp(end + dt.timedelta(days=1)))
+        if filters.bureaus:
+            mask &= w.bureau_id.isin(filters.bureaus)
+        want = ((w[mask].signed_at.dt.floor("s") - w[mask].issued_at.dt.floor("s")).dt.total_seconds() / 60).median()
+        if pd.isna(want):
+            assert pd.isna(got) and pd.isna(one)
+        else:
+            assert got == pytest.approx(want, abs=1e-12) and one == got

@@ -58,7 +58,7 @@ def bench_database(out: Path, scale: float, years: float, log) -> Path:
 
 def agenda() -> list[tuple[str, str, str]]:
     """(name, url path, title) of every agenda page; the default page's path is ""."""
-    from antifraud.ui import PAGES
+    from antifraud.registry import PAGES
     specs = [p for p in PAGES if p.path.exists() and p.url_path not in bench.PAGES_SKIPPED]
     return [(p.url_path, "" if i == 0 else p.url_path, p.title) for i, p in enumerate(specs)]
 

@@ -72,6 +72,9 @@ def start_nginx(upstreams: list[str], workdir: Path, port: int | None = None) ->
     log (`access.log`) names the replica of every request."""
     if not Path(NGINX).exists():
         raise RuntimeError("nginx is not installed (apt-get install nginx)")
+    # absolute: nginx reads the paths in its configuration against its prefix (-p), so a
+    # relative --out would name bench-out/…/bench-out/… and nginx refuses to start
+    workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (workdir / "tmp" / kind).mkdir(parents=True, exist_ok=True)

@@ -110,16 +110,15 @@ def fast_stop_by_bureau(trend: pd.DataFrame, chosen: list[Period], units: pd.Dat
     starts = [p.start for p in chosen]
     labels = [short_label(p).replace("<br>", " ") for p in chosen]
     rows = [names.get(str(b), str(b)) for b in units["bureau_id"]]
-    out = pd.DataFrame(index=rows, columns=labels, dtype=float)
-    fast, timed = (pd.DataFrame(0.0, index=rows, columns=labels) for _ in range(2))
-    if trend is not None and len(trend):
-        for row in trend.itertuples(index=False):
-            start = pd.Timestamp(row.period_start).date()
-            if start in starts and start in final:
-                value = metric.value({"fast_stop_n": row.fast_stop_n, "fast_stop_den": row.fast_stop_den})
-                name, label = names.get(str(row.bureau_id), str(row.bureau_id)), labels[starts.index(start)]
-                out.loc[name, label] = value
-                fast.loc[name, label], timed.loc[name, label] = float(row.fast_stop_n), float(row.fast_stop_den)
+    label_of = {start: label for start, label in zip(starts, labels) if start in final}
+    t = trend if trend is not None else pd.DataFrame(columns=["period_start", "bureau_id", "fast_stop_n", "fast_stop_den"])
+    t = t.assign(label=pd.to_datetime(t["period_start"]).dt.date.map(label_of),
+                 name=[names.get(str(b), str(b)) for b in t["bureau_id"]]).dropna(subset=["label"])
+    # one pivot per count (a cell per bureau and period), then the rate where a case had both times
+    fast, timed = (t.pivot_table(index="name", columns="label", values=col, aggfunc="sum")
+                   .reindex(index=list(dict.fromkeys(rows + list(t["name"]))), columns=labels)
+                   .astype(float).fillna(0.0) for col in ("fast_stop_n", "fast_stop_den"))
+    out = fast / timed.where(timed > 0) * metric.scale      # blank where no case had both times
     out.attrs["counts"] = (fast, timed)      # what `improving` tests
     return out
 

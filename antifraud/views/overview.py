@@ -13,7 +13,7 @@ def trend_frame(now: pd.DataFrame, last_year: pd.DataFrame, chosen: list[Period]
                 scale: float = 1.0, span: DataSpan | None = None) -> pd.DataFrame:
     """One row per chosen period: `label`, `now`, `last_year` (the same ISO week / month a year before).
 
-    `now` and `last_year` are `case_trend` results (period_start, measures...). With `span`, a
+    `now` and `last_year` hold rows of period_start and measures (PeriodFigures.trend). With `span`, a
     period whose figures are not final (or a last-year period before the data) is left blank
     (NaN): the line stops there instead of falling to zero.
     """

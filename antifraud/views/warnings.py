@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 import queries
 
@@ -32,7 +34,7 @@ def crosstab(breakdown: pd.DataFrame, by: str) -> pd.DataFrame:
     f = breakdown.copy()
     f[by] = f[by].fillna("（未注明）").astype(str)
     f["result"] = f["result"].fillna("（未注明）").astype(str)
-    m = f.pivot_table(index=by, columns="result", values="warnings", aggfunc="sum", fill_value=0)
+    m = f.groupby([by, "result"])["warnings"].sum().unstack("result", fill_value=0)   # pivot_table, faster
     results = [r for r in RESULTS if r in m.columns] + [r for r in m.columns if r not in RESULTS]
     m = m.reindex(columns=results, fill_value=0).astype(int)
     m["合计"] = m.sum(axis=1)
@@ -74,8 +76,10 @@ def overdue_table(frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     names = district_names(units)
 
     def when(s, missing):
-        s = pd.to_datetime(s)
-        return s.dt.strftime("%m-%d %H:%M").where(s.notna(), missing)
+        # pyarrow formats a column at once; pandas' strftime goes value by value (~10 ms per column)
+        text = pd.Series(pc.strftime(pa.array(pd.to_datetime(s)), format="%m-%d %H:%M").to_pandas(),
+                         index=s.index).astype("str")
+        return text.where(s.notna(), missing)
     feedback = pd.to_numeric(frame["feedback_minutes"], errors="coerce")
     return pd.DataFrame({
         "预警编号": frame["warning_id"].astype(str), "区县": frame["bureau_id"].map(names).fillna(frame["bureau_id"]),
@@ -96,7 +100,7 @@ def overdue_by_bureau(frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["区县", *LEVELS, "合计"])
     names = district_names(units)
     f = frame.assign(区县=frame["bureau_id"].map(names).fillna(frame["bureau_id"]))
-    m = f.pivot_table(index="区县", columns="level", values="warning_id", aggfunc="count", fill_value=0)
+    m = f.groupby(["区县", "level"])["warning_id"].count().unstack("level", fill_value=0)   # pivot_table, faster
     m = m.reindex(columns=list(LEVELS), fill_value=0).astype(int)
     m["合计"] = m.sum(axis=1)
     return m.sort_values("合计", ascending=False).reset_index()
