@@ -207,6 +207,10 @@ def test_recent_weeks_scan_is_corrected_for_the_windows_it_tries():
     assert significance.scan_p(0.01, (3,)) == 0.01                    # one window: nothing to correct
     for p in (0.05, 0.01, 0.001):                                      # between the best window and Bonferroni
         assert p < significance.scan_p(p, (1, 2, 3)) < 3 * p
+    # the same data give the same p in every process (the rectangle integral is seeded), far tail included
+    first = [significance.scan_p(p, (1, 2, 3)) for p in (0.01, 1e-4, 1e-7)]
+    significance._scan_table.cache_clear()
+    assert [significance.scan_p(p, (1, 2, 3)) for p in (0.01, 1e-4, 1e-7)] == first
     # against simulated Poisson weeks (95 a week): the share of null series whose best window reaches
     # p ≤ 0.01, over 0.01, is what scan_p says within sampling error
     rng = np.random.default_rng(7)

@@ -71,13 +71,17 @@ def test_browser_first_request_to_a_page_url_is_complete(fresh_server, browser):
     try:
         assert "2026年第47周" in _header(page) and "牧野区" in _header(page)
         assert page.get_by_text("预警劝阻", exact=True).first.is_visible()
-        page.wait_for_timeout(1500)
+        page.get_by_text("超期预警清单：1条").wait_for(timeout=45_000)          # W3 only: the page ran to its end
         assert page.locator("[data-testid=stException]").count() == 0
-        assert page.get_by_text("超期预警清单：1条").is_visible()              # W3 only
-        # still before any session opened "/": the page's own agenda links carry the filters
+        # still before any session opened "/": the page's own agenda links carry the filters (the
+        # URL passes through the entry script and the filters return as the page's widgets bind:
+        # wait for the whole URL; a filter really lost never comes back)
         page.get_by_role("link", name="高发区域").click()
-        page.wait_for_url(lambda u: "/areas" in u, timeout=45_000)
-        assert "week=2026-W47" in page.url and "district=" in page.url, page.url
+        try:
+            page.wait_for_url(lambda u: "/areas" in u and "week=2026-W47" in u and "district=" in u, timeout=45_000)
+        except Exception:  # noqa: BLE001 - the assertion says what the URL holds
+            pass
+        assert "/areas" in page.url and "week=2026-W47" in page.url and "district=" in page.url, page.url
         assert "2026年第47周" in _header(page) and "牧野区" in _header(page)
         assert outside == []
     finally:
