@@ -91,6 +91,11 @@ h1, h2, h3, h4, h5, p, span, label, li, div { color: #eef0f3; }
 .wall-changes .z { color: #8d96a3; font-weight: 400; font-size: 1rem; }
 .wall-more { color: #aab2bd; font-size: 1rem; margin-top: 0.4rem; }
 .wall-calm { font-size: 1.6rem; color: #c9ced6; margin: 3rem 0; }
+.wall-types { font-size: 1.35rem; color: #c9ced6; margin: 1.2rem 0 0.6rem; }
+.wall-types ul { margin: 0.3rem 0 0; padding-left: 1.2rem; list-style: none; }
+.wall-types li { padding: 0.25rem 0; }
+.wall-types .bad { color: #ff6b6b; font-weight: 700; }
+.wall-subhead { color: #8d96a3; font-size: 1.1rem; }
 .wall-table { width: 100%; border-collapse: collapse; font-size: 1.2rem; line-height: 1.3; table-layout: auto; }
 .wall-table th { text-align: left; color: #aab2bd; font-weight: 400; border-bottom: 1px solid #3a4250;
   padding: 0.2rem 0.5rem; white-space: nowrap; }
@@ -257,15 +262,22 @@ def header_html(ctx, slide_no: int, slide_count: int, stale: str | None, pinned:
 MAX_CHANGES = 12                     # what fits the screen with the header; the rest is counted
 
 
-def changes_html(changes, kind: str) -> str:
-    """The opening slide: what changed beyond chance (significance.significant_changes), with the
-    rule in one line; a quiet week says so instead of showing an empty table."""
+def changes_html(changes, kind: str, rising: list[tuple[str, str]] = ()) -> str:
+    """The opening slide: what changed beyond chance (significance.significant_changes), the fraud
+    types announced as rising (`rising`: (type, reason), headlines.rising_types), with the rule in
+    one line; a quiet week says so instead of showing an empty table."""
     from antifraud import significance, stats
     e = html.escape
     word = "本周" if kind == "week" else "本月"
     rule = f'<div class="wall-more" data-testid="wallRule">{e(stats.rule_text())}。</div>'
+    types = ""
+    if rising:
+        items = "".join(f'<li><span class="bad">▲ {e(t)}</span>：{e(reason)}</li>' for t, reason in rising)
+        types = (f'<div class="wall-types" data-testid="wallRisingTypes"><div class="wall-subhead">'
+                 f'上升明显的诈骗类型</div><ul>{items}</ul></div>')
     if not changes:
-        return f'<div class="wall-calm" data-testid="wallCalm">{word}无显著变化。</div>' + rule
+        calm = f"{word}各项指标无显著变化。" if rising else f"{word}无显著变化。"
+        return f'<div class="wall-calm" data-testid="wallCalm">{calm}</div>' + types + rule
     labels = [significance.COMPARISON_LABEL[c] for c in significance.comparisons(kind)]
 
     def cell(c, comparison: str) -> str:
@@ -284,7 +296,8 @@ def changes_html(changes, kind: str) -> str:
     more = (f'<div class="wall-more">另有 {len(changes) - MAX_CHANGES} 项显著变化未列出。</div>'
             if len(changes) > MAX_CHANGES else "")
     return ('<table class="wall-changes" data-testid="wallChanges"><tr><th>指标</th><th>' + word + '</th>' +
-            "".join(f"<th>{e(heads[lb])}</th>" for lb in labels) + "</tr>" + "".join(rows) + "</table>" + more + rule)
+            "".join(f"<th>{e(heads[lb])}</th>" for lb in labels) + "</tr>" + "".join(rows) + "</table>" + more + types
+            + rule)
 
 
 def _cell(value, fmt: str | None) -> str:

@@ -68,6 +68,12 @@ def test_significant_changes_rises_first_then_strongest_and_coloured_by_directio
 def test_no_significant_change_is_said_in_a_sentence():
     assert "本周无显著变化" in wall.changes_html([], "week") and "按错误发现率5%控制" in wall.changes_html([], "week")
     assert "本月无显著变化" in wall.changes_html([], "month")
+    # a quiet table but a fraud type announced as rising: the slide does not call the week quiet
+    html = wall.changes_html([], "week", [("虚假投资理财", "近3周53起，此前12周周均9.2起"), ("<b>x</b>", "r")])
+    assert "本周各项指标无显著变化" in html and "本周无显著变化" not in html
+    assert "上升明显的诈骗类型" in html and "虚假投资理财" in html and "近3周53起" in html
+    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html          # names are text, never markup
+    assert "wallRisingTypes" not in wall.changes_html([], "week")
 
 
 def test_header_escapes_names_and_shows_stale_in_amber():
