@@ -514,7 +514,11 @@ def logout_button(where) -> None:
     if where.button("退出登录", key="logout"):
         st.session_state.pop(SESSION_KEY, None)
         if who.method == "oidc":
+            # st.logout() queues the browser's redirect to the provider's logout; a rerun here
+            # would start a new run, and a new run clears the messages not yet sent — the
+            # redirect was lost about one logout in three. The redirect opens a new session.
             st.logout()
+            return
         st.rerun()
 
 
