@@ -1,6 +1,7 @@
 """The one door to the database: `run(name, **params) -> DataFrame`.
 
-Each result has its own file `queries/<name>.sql` with `$named` parameters. The reader
+Each result has its own file `queries/<name>.sql` with `$named` parameters (a shared piece,
+such as the split of windows into weeks and days, is `-- @include`d from queries/parts/). The reader
 is an in-memory DuckDB connection that ATTACHes the live file READ_ONLY; it is cached
 per file stamp (inode, mtime), so an import that swaps the file is picked up by the
 next query while running queries finish on the old handle. Every query gets its own
@@ -47,11 +48,18 @@ def stamp(path: Path | None = None) -> tuple[int, int]:
     return st.st_ino, st.st_mtime_ns
 
 
+_INCLUDE = re.compile(r"^-- @include ([a-z][a-z0-9_]*)$", re.M)
+
+
 @lru_cache(maxsize=None)
 def sql_text(name: str) -> str:
+    """The query's SQL, with each `-- @include part` line replaced by queries/parts/<part>.sql
+    (a piece several queries share, such as the split of windows into weeks and days)."""
     if not _NAME.match(name):
         raise ValueError(f"bad query name {name!r}")
-    return (HERE / f"{name}.sql").read_text(encoding="utf-8")
+    text = (HERE / f"{name}.sql").read_text(encoding="utf-8")
+    return _INCLUDE.sub(lambda m: (HERE / "parts" / f"{m.group(1)}.sql").read_text(encoding="utf-8").rstrip("\n"),
+                        text)
 
 
 def names() -> list[str]:

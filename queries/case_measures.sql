@@ -3,17 +3,8 @@
 -- last year, both years to date, the tests' weekly history): a window's whole weeks come from
 -- case_weekly, its other days (a year to date that starts on a Thursday) from case_daily,
 -- so a long window costs about a seventh of its days.
-WITH win AS (   -- the windows, numbered from 1, with their whole weeks [wk_from, wk_to)
-    SELECT window_no, w_start, w_end, CAST(date_trunc('week', w_start + 6) AS DATE) AS wk_from,
-           CAST(date_trunc('week', w_end) AS DATE) AS wk_to
-    FROM (SELECT generate_subscripts(CAST($starts AS DATE[]), 1) AS window_no,
-                 unnest(CAST($starts AS DATE[])) AS w_start, unnest(CAST($ends AS DATE[])) AS w_end)),
-weeks AS (SELECT window_no, CAST(unnest(generate_series(wk_from, wk_to - 7, INTERVAL 7 DAY)) AS DATE) AS week_start
-          FROM win),
-days AS (SELECT window_no, day
-         FROM (SELECT window_no, wk_from, wk_to,
-                      CAST(unnest(generate_series(w_start, w_end - 1, INTERVAL 1 DAY)) AS DATE) AS day FROM win)
-         WHERE day < wk_from OR day >= wk_to),
+WITH
+-- @include windows
 rows AS (
     SELECT window_no, bureau_id, fraud_type, cases, loss, stopped, frozen, returned, solved, fast_stop_n,
            fast_stop_den, stop_cases, loss_sq

@@ -5,17 +5,8 @@
 -- the city-wide histogram (warning_sign_city, a few thousand rows a year); with a bureau or
 -- type filter whole weeks from warning_sign_weekly and the other days from
 -- warning_sign_daily (see case_measures.sql). DuckDB drops the branch the filters rule out.
-WITH win AS (   -- the windows, numbered from 1, with their whole weeks [wk_from, wk_to)
-    SELECT window_no, w_start, w_end, CAST(date_trunc('week', w_start + 6) AS DATE) AS wk_from,
-           CAST(date_trunc('week', w_end) AS DATE) AS wk_to
-    FROM (SELECT generate_subscripts(CAST($starts AS DATE[]), 1) AS window_no,
-                 unnest(CAST($starts AS DATE[])) AS w_start, unnest(CAST($ends AS DATE[])) AS w_end)),
-weeks AS (SELECT window_no, CAST(unnest(generate_series(wk_from, wk_to - 7, INTERVAL 7 DAY)) AS DATE) AS week_start
-          FROM win),
-days AS (SELECT window_no, day
-         FROM (SELECT window_no, wk_from, wk_to,
-                      CAST(unnest(generate_series(w_start, w_end - 1, INTERVAL 1 DAY)) AS DATE) AS day FROM win)
-         WHERE day < wk_from OR day >= wk_to),
+WITH
+-- @include windows
 city AS (SELECT window_no, CAST(unnest(generate_series(w_start, w_end - 1, INTERVAL 1 DAY)) AS DATE) AS day
          FROM win
          WHERE len(CAST($bureaus AS VARCHAR[])) = 0 AND len(CAST($types AS VARCHAR[])) = 0),
