@@ -182,7 +182,7 @@ def test_wall_opens_with_changes_then_rotates_keeping_filters(fast_wall, page):
     page.goto(fast_wall.page_url("", wall=1, district="牧野区", week="2026-W47"), wait_until="domcontentloaded")
     wait_for_slide(page, "changes", 60)
     page.wait_for_function("() => document.querySelector('[data-testid=\"wallChanges\"]') || "
-                           "document.body.innerText.includes('无显著变化')", timeout=DWELL * 1000)
+                           "document.body.innerText.includes('无显著变化')", timeout=DWELL * 6000)
     mark_document(page)
     page.evaluate("""() => { window.__blank = 0; window.__longest = 0; setInterval(() => {
         if (document.querySelector('[data-testid="wallHeader"]')) window.__blank = 0;
