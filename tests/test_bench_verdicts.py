@@ -1,0 +1,22 @@
+"""The bench's verdicts on issue 16's targets, on hand-made results (no benchmark is run)."""
+from antifraud import bench
+
+
+def _history(years, warnings, p95s, ratios, ingest=3.0, rss=400):
+    return {"years": years, "rows": {"warnings": warnings},
+            "pages": [{"page": f"p{i}", "warm_p95_ms": v, "ratio": r} for i, (v, r) in enumerate(zip(p95s, ratios))],
+            "ingest": [{"kind": "cases", "ratio": ingest}, {"kind": "strikes", "ratio": 50.0}],
+            "serve_peak_rss_mb": rss}
+
+
+def test_verdicts_judge_the_largest_history_against_the_smallest():
+    ok = {"histories": [_history(1, 10, [50, 80], [30, 25]), _history(2, 20, [59, 95], [40, 21], ingest=2.9)]}
+    v = bench.verdicts(ok)
+    assert v == {"history": "2 years", "warm_p95_le_100ms": True, "flat_within_20pct": True, "pandas_20x": True,
+                 "ingest_within_3x": True, "serve_under_1_5GB": True}
+    # 80 → 101 ms: over 100 ms, and 26 % slower with twice the history; strikes' ratio is never judged
+    slow = {"histories": [_history(1, 10, [50, 80], [30, 25]), _history(2, 20, [50, 101], [40, 19], ingest=3.1)]}
+    v = bench.verdicts(slow)
+    assert not v["warm_p95_le_100ms"] and not v["flat_within_20pct"] and not v["pandas_20x"]
+    assert not v["ingest_within_3x"] and v["serve_under_1_5GB"]
+    assert bench.verdicts({"histories": [_history(2, 20, [50], [30], rss=1600)]})["serve_under_1_5GB"] is False
