@@ -29,9 +29,13 @@ from support import run_dashboard_page, screen_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 # Digits after a decimal point are a fraction (0.16666666666 in a rate), not a number someone owns.
-PATTERNS = [re.compile(r"(?<![\d.])1[3-9]\d{9}(?!\d)"),          # mobile
-            re.compile(r"(?<![\d.])\d{17}[\dXx](?!\d)"),          # ID number
-            re.compile(r"(?<![\d.])\d{16,19}(?!\d)")]             # bank card
+# a number standing on its own: not digits inside a longer token of letters and digits (a file's
+# sha256 in the imports table held 16 digits in a row in about one CI run in twenty); the
+# planted values themselves (LITERALS) are still looked for anywhere, as substrings
+_OWN_START, _OWN_END = r"(?<![0-9A-Za-z.])", r"(?![0-9A-Za-z])"
+PATTERNS = [re.compile(_OWN_START + r"1[3-9]\d{9}" + _OWN_END),          # mobile
+            re.compile(_OWN_START + r"\d{17}[\dXx]" + _OWN_END),          # ID number
+            re.compile(_OWN_START + r"\d{16,19}" + _OWN_END)]             # bank card
 NAMES = ["欧阳明月", "司马长风", "上官飞燕", "诸葛青云"]
 PHONES = ["13812345678", "15998765432", "18600001111", "17733334444"]
 IDS = ["41070219900101123X", "410711198512124321", "410725200001017777", "41078219751231002x"]
