@@ -33,3 +33,11 @@ def test_no_two_modules_import_each_other():
 
 def test_ui_and_wall_no_longer_import_each_other():
     assert "antifraud.ui" not in _imports(ROOT / "antifraud" / "wall.py")
+
+
+def test_no_full_collection_after_every_script_run():
+    """Streamlit's default gc.collect(2) after each run was half the server's CPU per page view
+    (py-spy under load, docs/performance.md); the project's config turns it off."""
+    import tomllib
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["runner"]["postScriptGC"] is False
