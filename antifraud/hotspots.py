@@ -18,7 +18,6 @@ in a row by luck) not to announce anything. Method: docs/significance.md.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 import numpy as np
 import pandas as pd
@@ -102,9 +101,7 @@ def emerging(frame: pd.DataFrame, week_start: dt.date, *, level: str | None = No
             return pd.DataFrame(columns=COLUMNS)
         first = next((i for i in range(len(weeks) - 1, -1, -1) if not covered(weeks[i])), -1)
         weeks = weeks[first + 1:]
-    rows = hashlib.sha1(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()).hexdigest() \
-        if frame is not None else None
-    key = (rows, tuple(frame.columns) if frame is not None else (), week_start, level, min_cases, tuple(weeks))
+    key = (queries.frame_key(frame), week_start, level, min_cases, tuple(weeks))
     return queries.memo("emerging", key, lambda: _emerging(frame, level, min_cases, weeks)).copy()
 
 

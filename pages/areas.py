@@ -13,7 +13,7 @@ period = ctx.period
 city = measures.Filters(types=ctx.filters.types)
 rates = areas.bureau_rates(measures.by_bureau(period.start, period.end, city,
                                               sources=measures.sources_for(areas.RATES)), ctx.units)
-chosen = set(ctx.filters.bureaus)
+chosen = frozenset(ctx.filters.bureaus)
 start, end = areas.places_window(period, hotspots.history_weeks())
 places = queries.run("area_weekly_places", start=start, end=end, **ctx.filters.params())
 in_period = areas.weeks_in(places, period)
@@ -25,22 +25,21 @@ n = int(config.setting("hotspots.top_n", 10))
 WALL_TOP = 8                     # places the wall lists (the browser view lists top_n of each level)
 
 
+def top(level: str, count: int):
+    """The busiest places of the period at `level`, kept for every viewer of this link."""
+    return ctx.derive("top_places", lambda: hotspots.top_places(places, period.start, period.end, level=level,
+                                                                n=count), level, count)
+
+
 def wall_layout() -> None:
     """One screen: the map (larger, zoomed to fill it); emerging hot spots with their reasons; top places."""
     left, right = st.columns([3, 2], gap="medium")
     with left:
         st.markdown(f"**各区县万人发案（{period.label}）**")
-        boundaries = maps.load_boundaries()
-        deck = maps.choropleth(boundaries, rates, points, dark=True, highlight=chosen)
-        # the wall's map is larger than the browser's: fit the city to it (3/5 of 1920 px, 780 px tall)
-        fit = maps.fit_view(boundaries, 1100, 780)
-        if fit:
-            for k, v in fit.items():
-                setattr(deck.initial_view_state, k, v)
-        for layer in deck.layers:          # county names readable across the room
-            if layer.type == "TextLayer":
-                layer.get_size = 20
-        st.pydeck_chart(deck, height=780)
+        # the wall's map is larger than the browser's: the city fitted to it (3/5 of 1920 px,
+        # 780 px tall), county names readable across the room
+        st.pydeck_chart(maps.city_map(rates, points, dark=True, highlight=chosen, fit=(1100, 780), label_size=20),
+                        height=780)
         bounds = maps.classes([v for v in rates["value"].tolist() if v and v > 0])
         st.html(maps.legend_html(bounds, "万人发案（五个等数量分级）"))
     with right:
@@ -48,8 +47,7 @@ def wall_layout() -> None:
         st.html(wall_mode.table_html(hot_rows, title=f"新兴热点（{hot_week.label}）：{len(found)}处",
                                      wrap=("原因",), hot=("原因",), testid="wallHotspots", size="1.25rem",
                                      empty=areas.hotspot_empty(hot_week, ctx.span)))
-        top = hotspots.top_places(places, period.start, period.end, level="township", n=WALL_TOP)
-        st.html(wall_mode.table_html(areas.place_table(top, ctx.units, "township"),
+        st.html(wall_mode.table_html(areas.place_table(top("township", WALL_TOP), ctx.units, "township"),
                                      title=f"乡镇街道发案前{WALL_TOP}（与前4周基准比）", testid="wallTopPlaces",
                                      formats={"前4周基准": "{:.1f}"}, size="1.3rem"))
 
@@ -61,10 +59,9 @@ if ctx.wall:
 left, right = st.columns([3, 2])
 with left:
     st.markdown(f"**各区县万人发案（{period.label}）**")
-    boundaries = maps.load_boundaries()
-    if boundaries is None:
+    if maps.boundaries_stamp() is None:
         st.info("缺少区县边界文件（settings [paths] boundaries），地图只显示功能区和派出所点位。")
-    st.pydeck_chart(maps.choropleth(boundaries, rates, points, dark=ctx.wall, highlight=chosen), height=560)
+    st.pydeck_chart(maps.city_map(rates, points, highlight=chosen), height=560)
     bounds = maps.classes([v for v in rates["value"].tolist() if v and v > 0])
     st.html(maps.legend_html(bounds, "万人发案（五个等数量分级）"))
     st.caption("圆环为无边界的功能区分局，蓝点为派出所（面积随发案数）。" + widgets.definition("cases_per_10k"))
@@ -81,12 +78,10 @@ widgets.table(areas.hotspot_table(found, ctx.units), f"新兴热点_{period.key}
 
 a, b = st.columns(2)
 with a:
-    top = hotspots.top_places(places, period.start, period.end, level="station", n=n)
-    widgets.table(areas.place_table(top, ctx.units, "station"), f"派出所发案前{n}_{period.key}",
+    widgets.table(areas.place_table(top("station", n), ctx.units, "station"), f"派出所发案前{n}_{period.key}",
              title=f"派出所发案前{n}", caption="前4周基准：本期之前4周的周均发案 × 本期周数。")
 with b:
-    top = hotspots.top_places(places, period.start, period.end, level="township", n=n)
-    widgets.table(areas.place_table(top, ctx.units, "township"), f"乡镇街道发案前{n}_{period.key}",
+    widgets.table(areas.place_table(top("township", n), ctx.units, "township"), f"乡镇街道发案前{n}_{period.key}",
              title=f"乡镇街道发案前{n}", caption="按周汇总（area_weekly）；月度为周一落在本月的各周。")
 
 widgets.table(areas.rate_table(rates), f"万人发案_{period.key}", title="各区县万人发案明细（全市，便于比较）",

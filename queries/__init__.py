@@ -10,6 +10,7 @@ cursor and is fetched fully.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 import re
@@ -225,6 +226,14 @@ def memo_many(kind: str, keys: list, compute) -> list:
             while len(_memo) > MEMO_ENTRIES:
                 _memo.popitem(last=False)
     return [found[k] for k in keys]
+
+
+def frame_key(frame: pd.DataFrame | None):
+    """A key for memo from a frame's content (columns and rows; the index is not part of it)."""
+    if frame is None:
+        return None
+    rows = pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
+    return tuple(map(str, frame.columns)), hashlib.sha1(rows).hexdigest()
 
 
 def clear_memo() -> None:

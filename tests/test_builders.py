@@ -171,6 +171,24 @@ def test_minutes_summary_by_bank(use_fixture_db):
     assert s.loc["建设银行", "30分钟止付率(%)"] == 0.0
 
 
+def test_minutes_by_group_gives_the_table_and_the_boxes_in_its_order(use_fixture_db):
+    import queries
+    m = queries.run("stop_minutes", start=W47.start, end=W47.end_exclusive, bureaus=[], types=[])
+    names = {"410702": "红旗区", "410703": "卫滨区", "410711": "牧野区"}
+    summary, boxes = interception.minutes_by(m, "payer_bank", names)
+    assert summary.equals(interception.minutes_summary(m, "payer_bank"))        # names only for bureaus
+    assert list(boxes.index) == summary["分组"].tolist()
+    assert boxes.loc["工商银行", "median"] == 22.5 and boxes.loc["建设银行", "median"] == 60.0
+    summary, boxes = interception.minutes_by(m, "bureau_id", names)
+    assert list(boxes.index) == summary["分组"].tolist() and set(boxes.index) <= set(names.values())
+    # the figure drawn from the kept figures is the one `boxes` draws from the rows
+    frame = m.assign(group=m["bureau_id"].astype(str).map(names))
+    assert charts.box_figure(boxes, "用时").to_plotly_json() == \
+        charts.boxes(frame, "group", "minutes", "用时", order=summary["分组"].tolist()).to_plotly_json()
+    empty, none = interception.minutes_by(m.iloc[:0], "payer_bank")
+    assert empty.empty and none.empty and charts.box_figure(none, "用时").data == ()
+
+
 def test_interception_over_time_rates():
     chosen = [W47]
     trend = pd.DataFrame({"period_start": [W47.start], "loss": [1288000.0], "stopped": [12000.0],
@@ -248,6 +266,31 @@ def test_map_is_offline_and_coloured():
     fills = j["layers"][0]["data"]["features"][0]["properties"]["fill"]
     assert fills[:3] == maps.RAMP[-1]                # the highest value takes the darkest class
     assert any(layer["@@type"] == "TextLayer" and layer["characterSet"] == "auto" for layer in j["layers"])
+
+
+def test_the_same_map_is_the_same_message_and_is_kept(use_fixture_db):
+    """Layers carry fixed ids (pydeck draws a random one otherwise), so the same map serialises
+    the same and the browser keeps it; `city_map` keeps the deck per content and options."""
+    import queries
+    values = pd.DataFrame({"bureau_id": ["410702", "410771"], "district_name": ["红旗区", "高新区"],
+                           "value": [0.5, 0.1], "cases": [26, 2], "kind": ["county", "zone"],
+                           "lon": [113.87, 113.93], "lat": [35.30, 35.27]})
+    points = pd.DataFrame({"name": ["东街派出所"], "lon": [113.9], "lat": [35.2], "cases": [3]})
+    boundaries = maps.load_boundaries()
+    one, two = maps.choropleth(boundaries, values, points), maps.choropleth(boundaries, values, points)
+    assert one.to_json() == two.to_json()
+    assert [layer["id"] for layer in json.loads(one.to_json())["layers"]] == ["districts", "zones", "stations", "labels"]
+    assert boundaries == maps.load_boundaries()                      # colouring copies, never changes the file's dict
+    queries.clear_memo()
+    kept = maps.city_map(values, points, highlight={"410702"})
+    assert maps.city_map(values.copy(), points, highlight=frozenset({"410702"})) is kept
+    assert maps.city_map(values.assign(value=[0.6, 0.1]), points, highlight={"410702"}) is not kept
+    assert kept.to_json() == maps.choropleth(boundaries, values, points, highlight={"410702"}).to_json()
+    # the wall's map: fitted to its size, larger names
+    wall = json.loads(maps.choropleth(boundaries, values, points, dark=True, fit=(1100, 780), label_size=20).to_json())
+    fit = maps.fit_view(boundaries, 1100, 780)
+    assert wall["initialViewState"]["zoom"] == fit["zoom"] and wall["initialViewState"]["longitude"] == fit["longitude"]
+    assert next(la for la in wall["layers"] if la["id"] == "labels")["getSize"] == 20
 
 
 def test_map_classes_and_colours():
@@ -376,3 +419,6 @@ def test_boxes_and_histogram_send_their_figures_not_every_value():
     counts = dict(zip(bars.x, bars.y))
     assert counts[5.0] == 1 and counts[15.0] == 2 and counts[35.0] == 1 and counts[245.0] == 1   # 250 piled at 240
     assert sum(bars.y) == 5 and np.allclose(np.diff(bars.x), 10)
+    # a column of a frame, with missing values as None or NA, counts the same
+    column = pd.Series([5, 12, 15, 250, None, 31], dtype="Float64")
+    assert charts.histogram(column, "分布", bin_size=10, limit=240).data[0].y == bars.y
