@@ -6,6 +6,7 @@ definitions) are placed by the page. Amounts arrive in yuan and are drawn in 万
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -186,7 +187,8 @@ def histogram(values, title: str, unit: str = "分钟", bin_size: float = 10, li
     Counted here and drawn as bars (the bins plotly would make: [start, start + size), from 0):
     the browser gets a few dozen counts instead of every value.
     """
-    vals = np.asarray([float(v) for v in values if v == v], dtype=float)
+    vals = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    vals = vals[~np.isnan(vals)]
     if limit is not None:
         vals = np.minimum(vals, limit)
     end = (limit if limit is not None else (float(vals.max()) if len(vals) else 1)) + bin_size
@@ -208,13 +210,19 @@ def boxes(frame, group: str, value: str, title: str, unit: str = "分钟", order
     groups = list(order) if order is not None else list(frame[group].dropna().unique())
     # the boxes' figures computed here (box_stats): one trace and five numbers per group reach
     # the browser instead of one trace per group with every value
-    stats = box_stats(frame, group, value, groups)
+    return box_figure(box_stats(frame, group, value, groups), title, unit, marker=marker,
+                      height=height or max(300, 30 * len(groups) + 100))
+
+
+def box_figure(stats: "pd.DataFrame", title: str, unit: str = "分钟", marker: float | None = None,
+               height: int | None = None) -> go.Figure:
+    """The box plots of `box_stats` (groups in its order)."""
     names = [str(g) for g in stats.index]
     data = [dict(type="box", y=names, q1=stats.q1.tolist(), median=stats["median"].tolist(), q3=stats.q3.tolist(),
                  lowerfence=stats.lower.tolist(), upperfence=stats.upper.tolist(), marker=dict(color=NOW),
                  boxpoints=False, orientation="h")] if names else []
     extra = dict(shapes=[vline(marker, dict(color=RED, dash="dash"))[0]]) if marker is not None else {}
-    return figure(data, title, height or max(300, 30 * len(groups) + 100), showlegend=False,
+    return figure(data, title, height or max(300, 30 * len(names) + 100), showlegend=False,
                    yaxis=dict(autorange="reversed", type="category", categoryorder="array", categoryarray=names),
                    xaxis=dict(title=unit), **extra)
 

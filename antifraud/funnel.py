@@ -9,6 +9,8 @@ for the denominator, as in the ranking (docs/ranking.md).
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -96,6 +98,16 @@ def limits(city: float, model: str, n_max: float, n_min: float = 1.0, steps: int
 
 def figure(measures: pd.DataFrame, metric: str, title: str | None = None) -> go.Figure:
     """The funnel plot of `metric` for every bureau in `measures` (measures.by_bureau rows)."""
+    return figure_of(spec(measures, metric, title))
+
+
+def figure_of(parts: dict) -> go.Figure:
+    """The figure of a `spec` (which it does not change: a kept spec draws again)."""
+    return charts.figure(copy.deepcopy(parts["data"]), **copy.deepcopy(parts["layout"]))
+
+
+def spec(measures: pd.DataFrame, metric: str, title: str | None = None) -> dict:
+    """What the funnel plot draws — the traces and the layout — as plain lists and dicts."""
     m = metrics.get(metric)
     pts, city, model = points(measures, metric)
     percent = m.kind == "rate"
@@ -104,8 +116,8 @@ def figure(measures: pd.DataFrame, metric: str, title: str | None = None) -> go.
     layout = dict(xaxis=dict(title=axis_label(metric)), yaxis=dict(title=f"{m.label}（{unit}）"))
     title = title or f"{m.label}漏斗图（全市 {m.format(city) if city == city else '—'}）"
     if pts.empty or not np.isfinite(city):
-        return charts.figure([], title, 460, annotations=[dict(text="本期无可用数据", showarrow=False, xref="paper",
-                                                               yref="paper", x=0.5, y=0.5)], **layout)
+        return {"data": [], "layout": dict(title=title, height=460, annotations=[dict(
+            text="本期无可用数据", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)], **layout)}
     lim = limits(city, model, float(pts["denominator"].max()), float(pts["denominator"].min()) * 0.8)
     data = []
     for (_, name), dash in zip(LIMITS, ("dash", "dot")):
@@ -126,7 +138,7 @@ def figure(measures: pd.DataFrame, metric: str, title: str | None = None) -> go.
         hovertemplate="%{text}<br>" + m.label + " %{customdata[0]}<br>" + axis_label(metric)
                       + " %{x:,.1f}<br>%{customdata[1]}<extra></extra>"))
     layout["xaxis"]["type"] = "log" if pts["denominator"].max() / max(pts["denominator"].min(), 1e-9) > 20 else "linear"
-    return charts.figure(data, title, 460, shapes=[shape], annotations=notes, **layout)
+    return {"data": data, "layout": dict(title=title, height=460, shapes=[shape], annotations=notes, **layout)}
 
 
 def rank_ranges(frame: pd.DataFrame, title: str = "排名区间（重叠即不可区分）") -> go.Figure:

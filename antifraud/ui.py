@@ -75,6 +75,12 @@ class Context(periods.SpanView):
     def period_word(self) -> str:
         return "本周" if self.period.kind == "week" else "本月"
 
+    def derive(self, kind: str, compute, *key):
+        """What a page derives from its reads for this period and filters (a table, a chart's
+        figures), computed once per database stamp (queries.memo) and shared by every viewer of
+        the same link; `key` tells apart several of one kind. The page must not change it."""
+        return queries.memo(kind, (self.period, self.filters, self.span, *key), compute)
+
     def params(self, period: Period | None = None, **extra) -> dict:
         """Query parameters for the chosen filters over a period (end exclusive)."""
         p = period or self.period

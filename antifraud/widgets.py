@@ -15,10 +15,14 @@ is_wall = registry.is_wall
 
 def table(frame: pd.DataFrame, name: str, *, title: str | None = None, caption: str | None = None,
           height: int | str = "auto", column_config: dict | None = None, hide_index: bool = True,
-          downloads: bool = True, key: str | None = None, empty: str = "（本期无数据）") -> None:
+          downloads: bool = True, key: str | None = None, empty: str = "（本期无数据）",
+          limit: int | None = None) -> None:
     """A dataframe (text shown as text, never HTML) with csv and xlsx downloads.
 
     `empty` is what an empty result says (e.g. 「本期没有明显上升的类型」, not 「无数据」).
+    `limit`: a long list shows its first rows and says so; the downloads hold every row (ten
+    thousand rows are read in a spreadsheet, not scrolled through in a browser, and every run
+    would serialise them again).
     """
     if title:
         st.markdown(f"**{plain(title, 80)}**")
@@ -28,8 +32,12 @@ def table(frame: pd.DataFrame, name: str, *, title: str | None = None, caption: 
     else:
         # a fixed height only pays off for long tables; short ones would show empty rows
         h = height if isinstance(height, str) or len(frame) > 12 else "auto"
-        st.dataframe(_numeric(frame), height=h, hide_index=hide_index, column_config=column_config,
+        shown = frame if limit is None or len(frame) <= limit else frame.head(limit)
+        st.dataframe(_numeric(shown), height=h, hide_index=hide_index, column_config=column_config,
                      width="stretch")
+        if len(shown) < len(frame):
+            caption = (f"显示前{len(shown):,}条，共{len(frame):,}条；完整清单请下载 csv 或 xlsx。"
+                       + (caption or ""))
     if caption:
         st.caption(caption)
     if downloads and frame is not None and not frame.empty and not is_wall():
@@ -39,6 +47,7 @@ def table(frame: pd.DataFrame, name: str, *, title: str | None = None, caption: 
 def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
     """Missing values show blank, not 'None': number columns become floats, text columns get ''."""
     out = frame.copy()
+    out.attrs = {}          # what a builder noted for other builders is not shown (nor serialised)
     for col in frame.columns:
         if pd.api.types.is_numeric_dtype(frame[col]) or not frame[col].isna().any():
             continue

@@ -77,7 +77,8 @@ if not ctx.wall:
     st.markdown("**漏斗图**")
     options = funnel.choices(cfg)
     picked = st.selectbox("指标", options, format_func=lambda n: metrics.get(n).label, key="funnel_metric")
-    widgets.chart(funnel.figure(by_bureau, picked),
+    # the funnel's limit curves are kept for every viewer of this link, window and metric
+    widgets.chart(funnel.figure_of(ctx.derive("funnel", lambda: funnel.spec(by_bureau, picked), which, picked)),
              widgets.definition(picked) + "。虚线为95%、点线为99.8%控制限（按全市水平与各自分母）；"
              "限外的点与全市的差异超出偶然波动。", key="funnel")
 

@@ -21,9 +21,25 @@ n = len(chosen)
 over = interception.over_time(figures.trend, chosen, ctx.span)
 word = "周" if ctx.kind == "week" else "个月"
 
-minutes = queries.run("stop_minutes", **ctx.params())
-per_bureau = interception.fast_stop_by_bureau(figures.trend_bureaus, chosen, ctx.units, ctx.span)
-rising = interception.improving(per_bureau, word=word)
+names = common.district_names(ctx.units)
+
+
+# what the page derives from the case rows and the trend is kept for every viewer of this link
+def fast_stop():
+    matrix = interception.fast_stop_by_bureau(figures.trend_bureaus, chosen, ctx.units, ctx.span)
+    return matrix, interception.improving(matrix, word=word)
+
+
+def minutes_by(group: str):
+    """(summary table, box figures) of minutes to stop-payment per `group`."""
+    return ctx.derive("minutes_by", lambda: interception.minutes_by(minutes(), group, names), group)
+
+
+def minutes():
+    return queries.run("stop_minutes", **ctx.params())
+
+
+per_bureau, rising = ctx.derive("fast_stop_by_bureau", fast_stop)
 
 
 def wall_layout() -> None:
@@ -31,7 +47,7 @@ def wall_layout() -> None:
     fast = interception.by_fast_stop(table)
     rate_col = fast.columns[1]
     city_rate = kpis.get("fast_stop_rate", {}).get("value")
-    banks = interception.minutes_summary(minutes, "payer_bank")
+    banks, bank_boxes = minutes_by("payer_bank")
     a, b, c = st.columns([5, 4, 5], gap="medium")
     with a:
         widgets.chart(charts.stacked(interception.by_amount(table), "区县", {"止付(万元)": "止付", "冻结(万元)": "冻结"},
@@ -44,9 +60,8 @@ def wall_layout() -> None:
                              height=700, reference=None if city_rate is None else city_rate * 100,
                              reference_label="全市"), key="fast_by_bureau")
     with c:
-        widgets.chart(charts.boxes(minutes.assign(group=minutes["payer_bank"].astype(str)), "group", "minutes",
-                              "付款银行：最后转账至止付用时（分钟）", order=banks["分组"].tolist(),
-                              marker=interception.FAST_MINUTES, height=700), key="box_bank")
+        widgets.chart(charts.box_figure(bank_boxes, "付款银行：最后转账至止付用时（分钟）",
+                                        marker=interception.FAST_MINUTES, height=700), key="box_bank")
 
 
 if ctx.wall:
@@ -67,7 +82,8 @@ with right:
 
 a, b = st.columns(2)
 with a:
-    widgets.chart(charts.histogram(minutes["minutes"], f"最后转账至止付用时分布（{period.label}）", bin_size=10,
+    widgets.chart(charts.histogram(ctx.derive("stop_minutes", lambda: minutes()["minutes"]),
+                                   f"最后转账至止付用时分布（{period.label}）", bin_size=10,
                               limit=240, marker=interception.FAST_MINUTES, marker_label="30分钟"),
              "横轴为分钟（超过240分钟的计入最后一栏）。" + widgets.definition("fast_stop_rate"), key="minutes_hist")
 with b:
@@ -85,18 +101,17 @@ widgets.table(table, f"止付冻结_分县局_{period.key}", title="各区县止
          caption="金额单位万元，比率单位%。" + widgets.definition("interception_rate", "recovery_rate", "fast_stop_rate"))
 
 st.markdown("**30分钟止付率与用时：按分县局、诈骗类型、付款银行**")
-names = common.district_names(ctx.units)
 tabs = st.tabs(["按分县局", "按诈骗类型", "按付款银行"])
 for tab, (group, label, key) in zip(tabs, [("bureau_id", "分县局", "bureau"), ("fraud_type", "诈骗类型", "type"),
                                           ("payer_bank", "付款银行", "bank")]):
     with tab:
-        summary = interception.minutes_summary(minutes, group, names if group == "bureau_id" else None)
+        summary, boxes = minutes_by(group)
         summary = summary.rename(columns={"分组": label})
         c1, c2 = st.columns([3, 2])
         with c1:
-            frame = minutes.assign(group=minutes[group].map(lambda v: names.get(str(v), str(v)) if group == "bureau_id" else str(v)))
-            widgets.chart(charts.boxes(frame, "group", "minutes", f"最后转账至止付用时（{label}，分钟）",
-                                  order=summary[label].tolist(), marker=interception.FAST_MINUTES),
+            widgets.chart(charts.box_figure(boxes, f"最后转账至止付用时（{label}，分钟）",
+                                            marker=interception.FAST_MINUTES,
+                                            height=max(300, 30 * len(summary) + 100)),
                      "箱体为四分位区间，竖线为中位数；红色虚线为30分钟。", key=f"box_{key}")
         with c2:
             widgets.table(summary, f"止付用时_{label}_{period.key}", title=f"{label}：用时与30分钟止付率",

@@ -13,17 +13,29 @@ figures = measures.period_figures(period, ctx.filters, ctx.span)
 frames, totals, kpis = figures.frames, figures.totals, figures.kpis
 widgets.kpi_tiles(kpis, views.TILES, ctx.kind)
 
-breakdown = queries.run("warning_breakdown", **ctx.params())
-by_level, by_source = views.crosstab(breakdown, "level"), views.crosstab(breakdown, "source")
+
+
+def breakdown():
+    rows = queries.run("warning_breakdown", **ctx.params())
+    return views.crosstab(rows, "level"), views.crosstab(rows, "source")
+
+
+def overdue():
+    """The overdue list as shown, and its counts per bureau and level."""
+    rows = queries.run("overdue_warnings", **ctx.params())
+    return views.overdue_table(rows, ctx.units), views.overdue_by_bureau(rows, ctx.units)
+
+
+# what the page derives from its reads is kept for every viewer of this link
+by_level, by_source = ctx.derive("warning_breakdown", breakdown)
 results = {r: r for r in by_level.columns if r not in ("level", "合计")}
-overdue = queries.run("overdue_warnings", **ctx.params())
-per_bureau = views.overdue_by_bureau(overdue, ctx.units)
+overdue_rows, per_bureau = ctx.derive("overdue", overdue)
 lim = views.limits()
 
 
 def wall_layout() -> None:
     """One screen for the meeting: the overdue 高-level warnings with their times, where they are, results."""
-    shown, line, left_out = views.wall_overdue(views.overdue_table(overdue, ctx.units), "高", n=10)
+    shown, line, left_out = views.wall_overdue(overdue_rows, "高", n=10)
     line += f"；预警后被骗{int(totals['now'].get('victimized_after', 0))}人"
     a, b = st.columns([11, 9], gap="medium")
     with a:
@@ -63,7 +75,7 @@ with d:
              caption="比率单位%。" + widgets.definition("dissuasion_rate", "victimized_after_rate", "median_sign_minutes")
              + "；反馈用时(中位)：反馈时间 − 下发时间 的中位数。", height=420)
 
-widgets.table(views.overdue_table(overdue, ctx.units), f"超期预警_{period.key}",
-         title=f"超期预警清单：{len(overdue)}条",
+widgets.table(overdue_rows, f"超期预警_{period.key}",
+         title=f"超期预警清单：{len(overdue_rows)}条",
          caption=f"时限：高级{lim['high']}分钟、中级{lim['mid']}分钟、低级{lim['low']}分钟；"
-                 "未反馈且时限已过的计为超期。按级别、区县、下发时间排序。", height=420)
+                 "未反馈且时限已过的计为超期。按级别、区县、下发时间排序。", height=420, limit=views.OVERDUE_SHOWN)

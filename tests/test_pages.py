@@ -164,6 +164,45 @@ def test_warnings_page_overdue_list(app_env):
     assert "超期预警清单：1条" in texts(at)                           # W3
 
 
+def test_a_long_overdue_list_shows_its_first_rows_and_says_so(app_env, monkeypatch):
+    from antifraud.views import warnings
+    monkeypatch.setattr(warnings, "OVERDUE_SHOWN", 2)
+    at = run_app({"week": "2026-W47"}, "warnings")
+    listing = next(d.value for d in at.dataframe if "预警编号" in d.value.columns)
+    assert list(listing["预警编号"]) == ["W2", "W3"]                  # 高, 中 first; W5 (低) left to the download
+    body = texts(at)
+    assert "超期预警清单：3条" in body and "显示前2条，共3条；完整清单请下载 csv 或 xlsx。" in body
+
+
+def test_a_second_viewer_of_the_same_link_derives_nothing_again(app_env, monkeypatch):
+    """What a page derives from its reads (ui.Context.derive) is computed once per database
+    stamp, period and filters: the next viewer of the link gets it; another filter computes its own."""
+    import queries
+    from antifraud import funnel, hotspots
+    from antifraud.views import interception, warnings
+    calls = []
+
+    def counted(module, name):
+        original = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, **k: calls.append(name) or original(*a, **k))
+    for module, name in [(interception, "minutes_by"), (interception, "fast_stop_by_bureau"),
+                         (warnings, "overdue_table"), (warnings, "crosstab"), (hotspots, "top_places"),
+                         (funnel, "spec")]:
+        counted(module, name)
+    queries.clear_memo()
+    for page in ("interception", "warnings", "areas", "bureaus"):
+        run_app({"week": "2026-W47"}, page)
+    first = sorted(calls)
+    assert first == sorted(["minutes_by"] * 3 + ["fast_stop_by_bureau", "overdue_table"] + ["crosstab"] * 2
+                           + ["top_places"] * 2 + ["spec"])
+    calls.clear()
+    for page in ("interception", "warnings", "areas", "bureaus"):
+        at = run_app({"week": "2026-W47"}, page)
+    assert calls == []
+    at = run_app({"week": "2026-W47", "district": ["牧野区"]}, "warnings")
+    assert sorted(calls) == ["crosstab", "crosstab", "overdue_table"] and "超期预警清单：1条" in texts(at)
+
+
 def test_types_page(app_env):
     at = run_app({"week": "2026-W47"}, "types")
     mix = next(d.value for d in at.dataframe if "本期占比(%)" in d.value.columns).set_index("诈骗类型")

@@ -270,6 +270,14 @@ def test_funnel_limits_and_outliers():
     assert list(pts["outside"]) == ["99.8%", "99.8%", ""]
     fig = funnel.figure(frame, "dissuasion_rate")
     assert len(fig.data) == 5
+    # a kept spec draws the same figure again and again (drawing does not change it)
+    import copy
+    spec = funnel.spec(frame, "dissuasion_rate")
+    before = copy.deepcopy(spec)
+    assert funnel.figure_of(spec).to_plotly_json() == fig.to_plotly_json()
+    from antifraud import charts
+    charts.apply_theme(funnel.figure_of(spec), dark=True)
+    assert spec == before and funnel.figure_of(spec).to_plotly_json() == fig.to_plotly_json()
 
 
 def test_page_renders_on_fixture(fixture_db, monkeypatch):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from antifraud import metrics, stats
+from antifraud import charts, metrics, stats
 from antifraud.periods import DataSpan, Period
 from antifraud.views.common import district_names, final_periods, short_label, wan
 
@@ -91,6 +91,22 @@ def minutes_summary(frame: pd.DataFrame, group: str, names: dict | None = None,
         label: [None if r is None else round(r * 100, 2) for r in rate],
     })
     return res.sort_values([label, "分组"], ascending=[False, True]).reset_index(drop=True)
+
+
+def minutes_by(frame: pd.DataFrame, group: str, names: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Minutes to stop-payment per group (`bureau_id` shown by district name, `fraud_type`,
+    `payer_bank`): the summary table (`minutes_summary`) and the box plots' figures
+    (`charts.box_stats`) in the table's order."""
+    names = names if group == "bureau_id" else None
+    summary = minutes_summary(frame, group, names)
+    if frame is None or frame.empty:
+        return summary, charts.box_stats(pd.DataFrame({"group": [], "minutes": []}), "group", "minutes", [])
+    labels = frame[group].astype(str)
+    if names:
+        labels = labels.map(names).fillna(labels)
+    stats_ = charts.box_stats(pd.DataFrame({"group": labels, "minutes": frame["minutes"]}), "group", "minutes",
+                              summary["分组"].tolist())
+    return summary, stats_
 
 
 def by_fast_stop(table: pd.DataFrame) -> pd.DataFrame:

@@ -67,6 +67,10 @@ def bureau_table(by_bureau: pd.DataFrame, times: pd.DataFrame, units: pd.DataFra
     return out.sort_values(["超期数", "区县"], ascending=[False, True]).reset_index(drop=True)
 
 
+# rows of the overdue list the page shows (高 first); the downloads hold the whole list
+OVERDUE_SHOWN = 500
+
+
 def overdue_table(frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     """The overdue warnings with their times; 超时 = feedback minutes − limit (blank: no feedback yet)."""
     cols = ["预警编号", "区县", "派出所", "级别", "来源", "诈骗类型", "下发时间", "签收时间", "反馈时间",
