@@ -72,7 +72,7 @@ def test_two_replicas_share_the_load_keep_every_session_and_follow_an_import(tmp
     try:
         pages = run.agenda()
         week, links = run.links(db, "2026-W47")
-        run.warm_up(front, pages[:1], links[0], 60, print)
+        run.warm_up(front, pages[:1], links[:1], 60, print)
 
         def import_a_week(swarm):
             _wait(lambda: len(swarm.views()) >= 6, 60)            # every viewer is in

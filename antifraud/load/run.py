@@ -14,8 +14,10 @@ With `--replicas 2` (or more) the viewers go through nginx (nginx.py) to that ma
 Streamlit processes reading the same database file; sessions and views are counted per replica
 from nginx's access log. `--replicas 1,2` runs every step on one process, then on two.
 
-Before the steps one viewer per replica opens "/" and walks every page once: the figures are
-for a warm server, as on a Monday morning after the first look. Opening "/" first also takes a
+Before the steps one viewer per replica and link opens "/" and walks every page once: the
+figures are for a warm server, as on a Monday morning after the first look at each link (the
+first view of a link computes what its pages derive; the warm-up reports what that took).
+Opening "/" first also takes a
 fresh server out of the auto-discovery mode of DESIGN.md's `pages/` trap; in that mode the
 first in-app switch of a session that opened a page URL loses the week and the district (seen
 in Chromium too), which would measure other pages than the viewers asked for.
@@ -128,20 +130,25 @@ class Front:
                 server.stop()
 
 
-def warm_up(front: Front, pages: list, link: str, timeout: float, log) -> list[dict]:
-    """One viewer per replica, straight to it (not through nginx): "/" first, then every page."""
+def warm_up(front: Front, pages: list, link_list: list[str], timeout: float, log) -> list[dict]:
+    """Every link once on every replica, straight to it (not through nginx): "/" first, then
+    every page — the first look at each link after an import, which computes what the pages
+    derive for it (figures kept per database stamp)."""
     out = []
     for replica in front.replicas:
-        session = protocol.Session(replica.url, timeout=timeout)
-        try:
-            session.open("", link)
-            for name, path, _ in pages:
-                run = session.run(path)
-                out.append({"replica": replica.name, "page": name, "seconds": round(run.seconds, 3),
-                            "ok": run.ok, "error": run.error})
-        finally:
-            session.close()
-    log("[load] warm-up: " + ", ".join(f"{w['replica']} {w['page']} {w['seconds']:.2f} s" for w in out))
+        for link in link_list:
+            session = protocol.Session(replica.url, timeout=timeout)
+            try:
+                session.open("", link)
+                for name, path, _ in pages:
+                    run = session.run(path)
+                    out.append({"replica": replica.name, "link": link, "page": name,
+                                "seconds": round(run.seconds, 3), "ok": run.ok, "error": run.error})
+            finally:
+                session.close()
+    first = [w for w in out if w["link"] == link_list[0]]
+    log("[load] warm-up (first link): " + ", ".join(f"{w['replica']} {w['page']} {w['seconds']:.2f} s" for w in first)
+        + f"; {len(out)} views over {len(link_list)} links, {sum(w['seconds'] for w in out):.1f} s in all")
     bad = [w for w in out if not w["ok"]]
     if bad:
         raise RuntimeError(f"a page fails before any load: {bad}")
@@ -246,6 +253,7 @@ def summarize(front: Front, raw: dict) -> dict:
                         for k, v in window.items() if not k.startswith("_")},
         "per_replica": per_replica,
         "generator_cpu_seconds": raw["generator_cpu_seconds"],
+        "viewers_killed": raw.get("viewers_killed", 0),
         "locust": raw["locust"],
         "views_detail": raw["views"], "sessions_detail": raw["sessions"],
     }
@@ -333,7 +341,7 @@ def measure(db: Path, replicas: int, steps: list[int], workdir: Path, args, log)
               "duration": args.duration, "think": args.think, "views_per_session": args.views_per_session,
               "loadavg_before": [round(x, 1) for x in os.getloadavg()], "steps": []}
     try:
-        result["warm_up"] = warm_up(front, pages, link_list[0], args.timeout, log)
+        result["warm_up"] = warm_up(front, pages, link_list, args.timeout, log)
         for users in steps:
             row = step(front, users, pages, link_list, duration=args.duration, think=args.think,
                        views_per_session=args.views_per_session, timeout=args.timeout)
