@@ -130,3 +130,16 @@ def test_saturation_is_where_throughput_falls_behind_an_idle_server():
     assert run.efficiencies(rows, 5.0) == [0.97, 0.92, 0.36]
     assert run.saturation(rows, 5.0).startswith("饱和：N=30")
     assert "仍未饱和" in run.saturation(rows[:2], 5.0)
+
+
+def test_the_steady_state_begins_when_every_viewer_has_its_first_page():
+    views = [  # two viewers open at t=0; the second's first page queues behind the first's
+        {"viewer": 0, "kind": "connect", "started_at": 0.0, "ms": 10},
+        {"viewer": 0, "kind": "load", "started_at": 0.0, "ms": 1000},
+        {"viewer": 1, "kind": "load", "started_at": 0.0, "ms": 2500},
+        {"viewer": 0, "kind": "switch", "started_at": 2.0, "ms": 300},      # during the opening
+        {"viewer": 0, "kind": "switch", "started_at": 6.0, "ms": 200},
+        {"viewer": 1, "kind": "switch", "started_at": 7.0, "ms": 100}]
+    assert run.opening_burst_end(views) == 2.5
+    assert [v["ms"] for v in views if v["started_at"] > run.opening_burst_end(views)] == [200, 100]
+    assert run.opening_burst_end([]) is None
