@@ -56,23 +56,34 @@ IDLE_JS = """() => {
   return main.innerText.trim().length > 0 || !!main.querySelector('.main-svg');
 }"""
 
+# A switch is seen when the script state was or is "running", or when the page's elements
+# change: a fast run (督办 takes ~60 ms) can go running -> notRunning within one render of the
+# frontend, and the attribute then never shows "running" at all.
 WATCH_JS = """() => {
   window.__runs = 0;
   const app = document.querySelector('[data-testid="stApp"]');
-  new MutationObserver(() => {
-    if (app.getAttribute('data-test-script-state') === 'running') window.__runs += 1;
-  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  new MutationObserver((mutations) => {
+    for (const m of mutations)
+      if (m.oldValue === 'running' || app.getAttribute('data-test-script-state') === 'running') window.__runs += 1;
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state'], attributeOldValue: true});
+  const main = document.querySelector('[data-testid="stMain"]') || app;
+  new MutationObserver(() => { window.__runs += 1; }).observe(main, {childList: true, subtree: true});
 }"""
 
 ERROR_JS = """() => document.querySelectorAll('[data-testid="stException"]').length"""
 
 
-def settled(page, started: float, timeout: float, must_run: bool = False) -> float:
-    """Seconds from `started` (perf_counter) to the first moment of the idle stretch that held."""
+AT_JS = """(path) => location.pathname.replace(/\\/+$/, '').split('/').pop() === path"""
+
+
+def settled(page, started: float, timeout: float, must_run: bool = False, path: str | None = None) -> float:
+    """Seconds from `started` (perf_counter) to the first moment of the idle stretch that held;
+    with `path`, only once the address shows that page (the server has begun its run)."""
     deadline = started + timeout
     first_idle = None
     while time.perf_counter() < deadline:
-        ran = (not must_run) or page.evaluate("() => window.__runs > 0")
+        ran = ((not must_run) or page.evaluate("() => window.__runs > 0")) and (
+            path is None or page.evaluate(AT_JS, path))
         idle = ran and page.evaluate(IDLE_JS)
         now = time.perf_counter()
         if idle:
@@ -109,12 +120,12 @@ def switches(browser, base: str, pages: list, query: str, rounds: int, timeout: 
         settled(page, time.perf_counter(), timeout)
         order = [*pages[1:], pages[0]]          # from the first page on, ending where it started
         for _ in range(rounds):
-            for name, _, title in order:
+            for name, path, title in order:
                 link = page.get_by_role("link", name=title).first
                 page.evaluate(WATCH_JS)
                 started = time.perf_counter()
                 link.click()
-                out[name].append(settled(page, started, timeout, must_run=True))
+                out[name].append(settled(page, started, timeout, must_run=True, path=path))
                 if page.evaluate(ERROR_JS):
                     raise RuntimeError(f"{title} shows an exception after a switch")
     finally:
