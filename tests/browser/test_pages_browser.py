@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from harness import wait_idle
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -96,6 +97,10 @@ def test_browser_unknown_url_first_then_navigation_keeps_filters(fresh_server, b
         assert page.locator("[data-testid=stException]").count() == 0
         page.goto(fresh_server + "/?week=2026-W47&district=牧野区")
         _header(page)
+        # a person clicks on a page that has been drawn: in CI the click once came while this fresh
+        # server's first run of the session was still going, and the district did not follow (not
+        # reproduced in six runs on an idle machine)
+        wait_idle(page)
         page.get_by_role("link", name="高发区域").click()
         # the page's run writes the week back into the URL (it is not a bound widget), the district
         # returns as the page's widgets bind: wait for both (a filter really lost never comes back)
