@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -28,10 +29,19 @@ def boundaries_stamp(path: Path | None = None) -> int | None:
 
 
 def load_boundaries(path: Path | None = None) -> dict | None:
-    """The county polygons (properties bureau_id, district_name), or None when the file is missing."""
+    """The county polygons (properties bureau_id, district_name), or None when the file is missing.
+
+    Read once per file and modification time and shared (every kept map holds the same
+    geometry): callers must not change it — `choropleth` colours copies of the properties.
+    """
     path = Path(path) if path else config.project_path("boundaries")
     if not path.exists():
         return None
+    return _read_boundaries(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _read_boundaries(path: str, mtime_ns: int) -> dict:
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)
 

@@ -280,7 +280,10 @@ def test_the_same_map_is_the_same_message_and_is_kept(use_fixture_db):
     one, two = maps.choropleth(boundaries, values, points), maps.choropleth(boundaries, values, points)
     assert one.to_json() == two.to_json()
     assert [layer["id"] for layer in json.loads(one.to_json())["layers"]] == ["districts", "zones", "stations", "labels"]
-    assert boundaries == maps.load_boundaries()                      # colouring copies, never changes the file's dict
+    # the boundaries are read once and shared by every map: colouring copies, never changes them
+    from antifraud import config
+    assert maps.load_boundaries() is boundaries
+    assert boundaries == json.loads(config.project_path("boundaries").read_text(encoding="utf-8"))
     queries.clear_memo()
     kept = maps.city_map(values, points, highlight={"410702"})
     assert maps.city_map(values.copy(), points, highlight=frozenset({"410702"})) is kept
