@@ -204,16 +204,6 @@ def histogram(values, title: str, unit: str = "分钟", bin_size: float = 10, li
                    showlegend=False, bargap=0.05, **extra)
 
 
-def boxes(frame, group: str, value: str, title: str, unit: str = "分钟", order=None,
-          marker: float | None = None, height: int | None = None) -> go.Figure:
-    """Horizontal box plots of `value` per `group` (minutes to stop-payment per bank, …)."""
-    groups = list(order) if order is not None else list(frame[group].dropna().unique())
-    # the boxes' figures computed here (box_stats): one trace and five numbers per group reach
-    # the browser instead of one trace per group with every value
-    return box_figure(box_stats(frame, group, value, groups), title, unit, marker=marker,
-                      height=height or max(300, 30 * len(groups) + 100))
-
-
 def box_figure(stats: "pd.DataFrame", title: str, unit: str = "分钟", marker: float | None = None,
                height: int | None = None) -> go.Figure:
     """The box plots of `box_stats` (groups in its order)."""

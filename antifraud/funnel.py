@@ -96,11 +96,6 @@ def limits(city: float, model: str, n_max: float, n_min: float = 1.0, steps: int
     return out
 
 
-def figure(measures: pd.DataFrame, metric: str, title: str | None = None) -> go.Figure:
-    """The funnel plot of `metric` for every bureau in `measures` (measures.by_bureau rows)."""
-    return figure_of(spec(measures, metric, title))
-
-
 def figure_of(parts: dict) -> go.Figure:
     """The figure of a `spec` (which it does not change: a kept spec draws again)."""
     return charts.figure(copy.deepcopy(parts["data"]), **copy.deepcopy(parts["layout"]))

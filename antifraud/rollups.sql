@@ -92,6 +92,13 @@ WHERE CAST(greatest(date_trunc('week', day), date_trunc('month', day)) AS DATE) 
 GROUP BY ALL
 ORDER BY 1, 2;
 
+-- Kept in order of seconds, not of blocks: a median's middle histogram bucket is a narrow
+-- range of seconds, so sign_seconds_city.sql reads one or two row groups by zone maps
+-- instead of every block of the history (14 -> 10 ms at the top scale with two years, and
+-- no longer growing with them). Rewriting 1.2 M rows takes ~0.15 s of an import.
+CREATE OR REPLACE TABLE warning_sign_seconds_block AS
+SELECT * FROM warning_sign_seconds_block ORDER BY seconds, block_start;
+
 -- The weekly sums, for every week holding a touched day, from the daily rollups just refreshed.
 CREATE OR REPLACE TEMP TABLE touched_weeks AS
 SELECT DISTINCT CAST(date_trunc('week', day) AS DATE) AS week_start FROM touched_days;

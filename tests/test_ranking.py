@@ -268,7 +268,7 @@ def test_funnel_limits_and_outliers():
     pts, city, model = funnel.points(frame, "dissuasion_rate")
     assert city == pytest.approx(100 / 202) and model == "binomial"
     assert list(pts["outside"]) == ["99.8%", "99.8%", ""]
-    fig = funnel.figure(frame, "dissuasion_rate")
+    fig = funnel.figure_of(funnel.spec(frame, "dissuasion_rate"))
     assert len(fig.data) == 5
     # a kept spec draws the same figure again and again (drawing does not change it)
     import copy

@@ -362,6 +362,18 @@ def sign_db(fixture_db, tmp_path_factory) -> Path:
     return db
 
 
+def test_second_counts_of_blocks_stay_in_order_of_seconds(sign_db):
+    """After an incremental import the block counts are still stored by seconds (not appended
+    block after block): the year-to-date median reads one bucket's range of seconds, and the
+    zone maps skip the rest of the history only in that order."""
+    con = duckdb.connect(str(sign_db), read_only=True)
+    try:
+        stored = [r[0] for r in con.execute("SELECT seconds FROM warning_sign_seconds_block ORDER BY rowid").fetchall()]
+    finally:
+        con.close()
+    assert len(stored) > 16 and stored == sorted(stored)
+
+
 @pytest.mark.parametrize("filters", FILTERS[:2] + [measures.Filters(bureaus=("410702",))],
                          ids=lambda f: f"b{len(f.bureaus)}")
 @pytest.mark.parametrize("days", [(17, 18), (18, 18), (16, 22), (19, 19)])
