@@ -3,7 +3,10 @@
 Two figures of issue 16 (a benchmark, not a timed test), measured in one browser:
 - **full page load** of every agenda page (a fresh browser context each time: no HTTP cache,
   a new Streamlit session) against a bare Streamlit page with one plotly chart served the same
-  way (same Streamlit, same .streamlit/config.toml), as the median of `--repeat` loads;
+  way (same Streamlit, same .streamlit/config.toml), as the median of `--repeat` loads; and
+  against a bare page drawing **the same elements** (as many charts, tables, maps, texts,
+  widgets of each kind as the page showed, made-up content, no frame): what of a load is the
+  dashboard's own, and what is Streamlit drawing that much;
 - **in-app page switch**: in one tab, a click on the next page in the sidebar until that page
   has finished, walking the agenda `--repeat` times; the slowest page's median is the figure.
 
@@ -22,6 +25,7 @@ import statistics
 import sys
 import textwrap
 import time
+import urllib.parse
 from pathlib import Path
 
 from antifraud import bench, clock
@@ -35,11 +39,49 @@ SETTLE_MS = 300
 POLL_S = 0.025
 
 BARE_APP = textwrap.dedent("""\
-    # A bare Streamlit page with one chart: the yardstick of a full page load.
+    # A bare Streamlit page: one chart (the yardstick of a full page load) or, with ?main=…&side=…,
+    # as many elements of each kind as a dashboard page shows, with made-up content: what
+    # Streamlit itself takes to draw that much, without the dashboard's frame, data or styling.
+    import pandas as pd
     import plotly.express as px
+    import pydeck as pdk
     import streamlit as st
 
-    st.plotly_chart(px.line(x=list(range(12)), y=[3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8]))
+    def chart(i):
+        st.plotly_chart(px.line(x=list(range(12)), y=[3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8]), key=f"chart{i}")
+
+    frame = pd.DataFrame({"区县": [f"第{i}区" for i in range(15)], "案件": range(15),
+                          "损失(万元)": [x * 1.5 for x in range(15)], "率%": [x / 10 for x in range(15)]})
+    DRAW = {
+        "stPlotlyChart": chart,
+        "stDataFrame": lambda i: st.dataframe(frame, hide_index=True, key=f"df{i}"),
+        "stTable": lambda i: st.table(frame),
+        "stDeckGlJsonChart": lambda i: st.pydeck_chart(pdk.Deck(
+            layers=[pdk.Layer("ScatterplotLayer", [{"p": [113.9 + k / 100, 35.3], "r": 500} for k in range(30)],
+                              get_position="p", get_radius="r")],
+            initial_view_state=pdk.ViewState(longitude=114.0, latitude=35.3, zoom=9), map_provider=None), key=f"map{i}"),  # no basemap: offline
+        "stMetric": lambda i: st.metric(f"指标{i}", 1234, 12),
+        "stHtml": lambda i: st.html(f"<div style='padding:4px'>说明 {i}</div>"),
+        "stPageLink": lambda i: st.page_link(f"http://localhost/{i}", label=f"页面{i}"),   # never followed
+        "stDownloadButton": lambda i: st.download_button("下载 csv", b"a,b", file_name="a.csv", key=f"dl{i}"),
+        "stSelectbox": lambda i: st.selectbox(f"选择{i}", ["甲", "乙"], key=f"sb{i}"),
+        "stMultiSelect": lambda i: st.multiselect(f"多选{i}", ["甲", "乙"], key=f"ms{i}"),
+        "stButton": lambda i: st.button(f"按钮{i}", key=f"bt{i}"),
+        "stEmpty": lambda i: st.empty(),
+    }
+
+    def draw(census, where, prefix):
+        with where:
+            for kind_count in filter(None, census.split(",")):
+                kind, count = kind_count.split(":")
+                for i in range(int(count)):
+                    DRAW.get(kind, lambda i: st.markdown(f"一段说明文字，**第{i}段**。"))(f"{prefix}{kind}{i}")
+
+    if "main" in st.query_params or "side" in st.query_params:
+        draw(st.query_params.get("side", ""), st.sidebar, "side")
+        draw(st.query_params.get("main", ""), st.container(), "main")
+    else:
+        chart(0)
     """)
 
 IDLE_JS = """() => {
@@ -72,6 +114,24 @@ WATCH_JS = """() => {
 
 ERROR_JS = """() => document.querySelectorAll('[data-testid="stException"]').length"""
 
+# What a page shows, as "kind:count,…" for the main area and the sidebar: the kind of each
+# element (a chart or table inside its full-screen frame counted as that chart or table).
+CENSUS_JS = """() => {
+  const census = (root) => {
+    const counts = {};
+    if (!root) return '';
+    for (const box of root.querySelectorAll('[data-testid="stElementContainer"]')) {
+      const inner = box.querySelector('[data-testid="stPlotlyChart"], [data-testid="stDataFrame"], [data-testid="stDeckGlJsonChart"], [data-testid="stTable"]');
+      const first = box.firstElementChild;
+      const kind = inner ? inner.getAttribute('data-testid') : (first && first.getAttribute('data-testid')) || 'other';
+      counts[kind] = (counts[kind] || 0) + 1;
+    }
+    return Object.entries(counts).map(([k, n]) => `${k}:${n}`).join(',');
+  };
+  return {main: census(document.querySelector('[data-testid="stMain"]')),
+          side: census(document.querySelector('[data-testid="stSidebar"]'))};
+}"""
+
 
 AT_JS = """(path) => location.pathname.replace(/\\/+$/, '').split('/').pop() === path"""
 
@@ -96,7 +156,9 @@ def settled(page, started: float, timeout: float, must_run: bool = False, path: 
     raise TimeoutError(f"the page did not settle within {timeout:g} s")
 
 
-def full_load(browser, url: str, timeout: float) -> float:
+def full_load(browser, url: str, timeout: float, census: dict | None = None) -> float:
+    """Seconds of a full load of `url` in a fresh context; what the page shows goes into
+    `census` (CENSUS_JS) when one is given."""
     context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
     try:
         page = context.new_page()
@@ -105,6 +167,8 @@ def full_load(browser, url: str, timeout: float) -> float:
         seconds = settled(page, started, timeout)
         if page.evaluate(ERROR_JS):
             raise RuntimeError(f"{url} shows an exception")
+        if census is not None:
+            census.update(page.evaluate(CENSUS_JS))
         return seconds
     finally:
         context.close()
@@ -153,10 +217,15 @@ def measure(db: Path, workdir: Path, repeat: int, timeout: float, week: str | No
                 full_load(browser, f"{app.url}/?{query}", timeout)
                 full_load(browser, bare.url, timeout)
                 loads = {"bare": []}
+                shown: dict = {name: {} for name, _, _ in pages}
                 for _ in range(repeat):          # interleaved, so a busy moment hits both sides
                     loads["bare"].append(full_load(browser, bare.url, timeout))
                     for name, path, _ in pages:
-                        loads.setdefault(name, []).append(full_load(browser, f"{app.url}/{path}?{query}", timeout))
+                        loads.setdefault(name, []).append(
+                            full_load(browser, f"{app.url}/{path}?{query}", timeout, shown[name]))
+                        # the same elements drawn by bare Streamlit, right after the page
+                        same = urllib.parse.urlencode({"main": shown[name]["main"], "side": shown[name]["side"]})
+                        loads.setdefault(f"same:{name}", []).append(full_load(browser, f"{bare.url}/?{same}", timeout))
                 log("[browser] full loads: " + ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in loads.items()))
                 switched = switches(browser, app.url, pages, query, repeat, timeout)
                 log("[browser] switches: " + ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in switched.items()))
@@ -170,9 +239,12 @@ def measure(db: Path, workdir: Path, repeat: int, timeout: float, week: str | No
                       "all_s": [round(x, 3) for x in loads["bare"]]}
     for name, _, title in pages:
         load, switch = loads[name], switched[name]
+        same = statistics.median(loads[f"same:{name}"])
         result["pages"][name] = {
             "title": title, "load_median_s": round(statistics.median(load), 3), "load_max_s": round(max(load), 3),
             "load_vs_bare": round(statistics.median(load) / bare_median, 2),
+            "elements": shown[name], "same_elements_median_s": round(same, 3),
+            "same_elements_vs_bare": round(same / bare_median, 2), "load_vs_same_elements": round(statistics.median(load) / same, 2),
             "switch_median_s": round(statistics.median(switch), 3), "switch_max_s": round(max(switch), 3),
             "load_all_s": [round(x, 3) for x in load], "switch_all_s": [round(x, 3) for x in switch]}
     slowest = max(result["pages"].items(), key=lambda kv: kv[1]["switch_median_s"])
@@ -187,16 +259,20 @@ def table(result: dict) -> str:
              f"会商周 {result['week']}；数据库 {Path(result['db']).name}；{m['nproc']} 核 {m['cpu']}；"
              f"测前负载 {result['loadavg_before']}",
              "",
-             "| 页面 | 完整载入 中位 s | 最慢 s | ÷ 裸页面 | 页面切换 中位 s | 最慢 s |",
-             "|---|---:|---:|---:|---:|---:|",
-             f"| 裸 Streamlit 单图页面 | {result['bare']['median_s']:.2f} | {result['bare']['max_s']:.2f} | 1.00 | — | — |"]
+             "| 页面 | 完整载入 中位 s | 最慢 s | ÷ 裸页面 | 同元素裸页面 s | ÷ 裸页面 | 页面 ÷ 同元素 | 页面切换 中位 s | 最慢 s |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+             f"| 裸 Streamlit 单图页面 | {result['bare']['median_s']:.2f} | {result['bare']['max_s']:.2f} | 1.00 | — | — | — | — | — |"]
     for p in result["pages"].values():
         lines.append(f"| {p['title']} | {p['load_median_s']:.2f} | {p['load_max_s']:.2f} | {p['load_vs_bare']:.2f} | "
+                     f"{p['same_elements_median_s']:.2f} | {p['same_elements_vs_bare']:.2f} | {p['load_vs_same_elements']:.2f} | "
                      f"{p['switch_median_s']:.2f} | {p['switch_max_s']:.2f} |")
     s = result["slowest_switch"]
     worst = max(p["load_vs_bare"] for p in result["pages"].values())
     lines.append("")
-    lines.append(f"完整载入最多为裸页面的 {worst:.2f} 倍（目标 ≤ 1.2）；最慢的页面切换：{s['title']} "
+    own = max(p["load_vs_same_elements"] for p in result["pages"].values())
+    lines.append(f"完整载入最多为裸页面的 {worst:.2f} 倍（目标 ≤ 1.2）；为同样多元素的裸 Streamlit 页面的至多 {own:.2f} 倍"
+                 "（其余是 Streamlit 画这些元素本身的用时）")
+    lines.append(f"最慢的页面切换：{s['title']} "
                  f"中位 {s['median_s']:.2f} s，最慢一次 {s['max_s']:.2f} s（目标 < 1 s）")
     return "\n".join(lines)
 
