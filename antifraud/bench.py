@@ -38,7 +38,6 @@ KINDS = (("cases", "案件"), ("warnings", "预警"), ("strikes", "打击"))
 HISTORY_END = "2026-W46"      # fixed, so runs are comparable; the extra week is W47
 EXTRA_WEEK = "2026-W47"
 SEED = 20261124
-PAGES_SKIPPED = ("import",)   # the upload page runs no report queries
 
 
 # ------------------------------------------------------------------ small helpers
@@ -199,9 +198,8 @@ def ingest(files: list[str], db: Path) -> dict:
 # ------------------------------------------------------------------ pages (child process)
 
 def page_specs() -> list[tuple[str, str, Path]]:
-    from antifraud.registry import PAGES
-    specs = [(p.url_path, p.title, p.path) for p in PAGES if p.url_path not in PAGES_SKIPPED]
-    return [s for s in specs if s[2].exists()]
+    from antifraud.registry import agenda
+    return [(p.url_path, p.title, p.path) for p in agenda()]
 
 
 def serve_worker(db: str, week: str, warm_runs: int, cold_runs: int) -> dict:

@@ -1,4 +1,4 @@
-"""One entry point: python -m antifraud sample|ingest|report|bench|calibrate|export-parquet|tasks."""
+"""One entry point: python -m antifraud sample|ingest|report|bench|calibrate|export-parquet|tasks|warm."""
 from __future__ import annotations
 
 import argparse
@@ -92,6 +92,10 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("dir")
     e.add_argument("--db", default=None)
 
+    w = sub.add_parser("warm", help="导入后让每个看板进程先看一遍会商页面（第一位观看者不必等）")
+    w.add_argument("--url", action="append", help="看板进程的地址，可给多个（默认 http://127.0.0.1:8501）；"
+                                                  "多副本时逐个给出，不经 nginx")
+    w.add_argument("--timeout", type=float, default=300.0, help="一次页面运行的最长秒数")
     t = sub.add_parser("tasks", help="督办事项：导出存档、备份、一致性检查")
     ts = t.add_subparsers(dest="tasks_command", required=True)
     te = ts.add_parser("export", help="导出督办事项（csv 为一张表，xlsx 含全部三张表）")
@@ -127,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             from antifraud.calibrate import main as run
         elif command == "tasks":
             from antifraud.tasks.export import main as run
+        elif command == "warm":
+            from antifraud.warm import main as run
         else:
             from antifraud.parquet import main as run
         return int(run(args) or 0)

@@ -41,6 +41,14 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/data_import.py", "数据导入", "import"),
 )
 
+IMPORT_PAGE = "import"      # the upload page: not on the meeting's agenda (it reads no figures)
+
+
+def agenda() -> list[PageSpec]:
+    """The meeting's pages whose file exists, in agenda order (every page but the import)."""
+    return [p for p in PAGES if p.path.exists() and p.url_path != IMPORT_PAGE]
+
+
 # The opening slide of the wall (what changed beyond chance): registered, but not in the menu.
 CHANGES = PageSpec("pages/changes.py", "本周显著变化", "changes")
 

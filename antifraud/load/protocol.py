@@ -233,11 +233,12 @@ class Session:
             return
         element = delta.new_element
         which = element.WhichOneof("type")
-        if which == "markdown":
+        if which in ("markdown", "html"):     # the wall draws its header as HTML
+            body = element.markdown.body if which == "markdown" else element.html.body
             if run.as_of is None:
-                found = AS_OF.search(element.markdown.body)
+                found = AS_OF.search(body)
                 if found:
-                    run.as_of, run.header = found.group(1), element.markdown.body
+                    run.as_of, run.header = found.group(1), body
         elif which == "exception":
             run.ok = False
             run.error = f"exception: {element.exception.type} {element.exception.message[:120]}".strip()

@@ -62,9 +62,8 @@ def bench_database(out: Path, scale: float, years: float, log) -> Path:
 
 def agenda() -> list[tuple[str, str, str]]:
     """(name, url path, title) of every agenda page; the default page's path is ""."""
-    from antifraud.registry import PAGES
-    specs = [p for p in PAGES if p.path.exists() and p.url_path not in bench.PAGES_SKIPPED]
-    return [(p.url_path, "" if i == 0 else p.url_path, p.title) for i, p in enumerate(specs)]
+    from antifraud import warm
+    return warm.agenda()
 
 
 def links(db: Path, week: str | None = None, districts: int = 3) -> tuple[str, list[str]]:
@@ -133,21 +132,12 @@ class Front:
 
 
 def warm_up(front: Front, pages: list, link_list: list[str], timeout: float, log) -> list[dict]:
-    """Every link once on every replica, straight to it (not through nginx): "/" first, then
-    every page — the first look at each link after an import, which computes what the pages
-    derive for it (figures kept per database stamp)."""
-    out = []
-    for replica in front.replicas:
-        for link in link_list:
-            session = protocol.Session(replica.url, timeout=timeout)
-            try:
-                session.open("", link)
-                for name, path, _ in pages:
-                    run = session.run(path)
-                    out.append({"replica": replica.name, "link": link, "page": name,
-                                "seconds": round(run.seconds, 3), "ok": run.ok, "error": run.error})
-            finally:
-                session.close()
+    """Every page of every link once on every replica, straight to it (not through nginx) —
+    the first look at each link after an import, which computes what the pages derive for it
+    (figures kept per database stamp): `python -m antifraud warm`'s views (antifraud/warm)."""
+    from antifraud import warm
+    out = [{"replica": r.pop("server"), **r} for r in
+           warm.view([(replica.name, replica.url) for replica in front.replicas], pages, link_list, timeout)]
     first = [w for w in out if w["link"] == link_list[0]]
     log("[load] warm-up (first link): " + ", ".join(f"{w['replica']} {w['page']} {w['seconds']:.2f} s" for w in first)
         + f"; {len(out)} views over {len(link_list)} links, {sum(w['seconds'] for w in out):.1f} s in all")
