@@ -303,6 +303,24 @@ def test_replaced_files_are_released_once_their_queries_are_done(live_db):
     assert [k for k in queries._readers if k[0] == str(live_db)] == [(str(live_db), queries.stamp(live_db))]
 
 
+def test_a_readers_cursors_are_reused_and_dropped_with_it(live_db):
+    """A query gives its cursor back for the next one of the same reader (no new cursor and
+    `USE` per query); a swap closes the old reader's kept cursors, and a failed query's cursor
+    is never given back."""
+    read_w47()
+    read_w47()
+    reader = queries._readers[(str(live_db), queries.stamp(live_db))]
+    assert [len(kept) for con, kept in queries._idle.values() if con is reader] == [1]
+    with pytest.raises(duckdb.Error):
+        queries.run_uncached("overdue_warnings", live_db, start="no date", end="2026-11-23", bureaus=[], types=[])
+    assert [len(kept) for con, kept in queries._idle.values() if con is reader] == [0]
+    store.apply(live_db, load_states()["B"](), units.load_units(), units.load_stations())
+    assert read_w47() == STATE_B
+    fresh = queries._readers[(str(live_db), queries.stamp(live_db))]
+    kept_by = [con for con, _ in queries._idle.values()]
+    assert fresh is not reader and not any(con is reader for con in kept_by) and any(con is fresh for con in kept_by)
+
+
 def test_two_imports_from_one_process_take_turns_too(tmp_path):
     """Two dashboard sessions uploading at once are two threads of one process; the lock is
     per open file, so they take turns like two processes do."""

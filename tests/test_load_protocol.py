@@ -98,6 +98,31 @@ def test_first_run_names_the_page_by_its_path_and_reads_the_header():
     assert session.session_id == "s-1" and session.pages == {"": PAGE_A, "areas": PAGE_B}
 
 
+def test_the_walls_header_drawn_as_html_is_read_too():
+    html = ForwardMsg()
+    html.delta.new_element.html.body = ('<div class="wall-bar"><span class="wall-title">本周态势</span>'
+                                        '<span data-testid="wallAsOf">数据截至 2026-11-22 23:30</span></div>')
+    run_ = _session([_new_session(), _navigation(PAGE_B), html, _finished()]).run("", "wall=1")
+    assert (run_.ok, run_.as_of) == (True, "2026-11-22 23:30") and "wall-bar" in run_.header
+
+
+def test_the_bare_yardstick_page_draws_the_elements_it_is_given():
+    """bench --browser's bare page: one chart, or as many elements of each kind as a page showed."""
+    from streamlit.testing.v1 import AppTest
+    from antifraud.load import browser
+    bare = AppTest.from_string(browser.BARE_APP, default_timeout=60)
+    bare.run()
+    assert not bare.exception and len(bare.get("plotly_chart")) == 1 and not bare.get("dataframe")
+    same = AppTest.from_string(browser.BARE_APP, default_timeout=60)
+    same.query_params["main"] = "stPlotlyChart:3,stDataFrame:2,stMetric:4,stMarkdown:2,stSomethingNew:1"
+    same.query_params["side"] = "stSelectbox:1,stMultiSelect:2,stDownloadButton:1"
+    same.run()
+    assert not same.exception
+    assert (len(same.get("plotly_chart")), len(same.dataframe), len(same.metric)) == (3, 2, 4)
+    assert len(same.markdown) == 3            # two texts and the unknown kind, drawn as text
+    assert (len(same.sidebar.selectbox), len(same.sidebar.multiselect)) == (1, 2)
+
+
 def test_a_switch_sends_the_page_hash_the_entry_scripts_widgets_and_only_bound_parameters():
     session = _session([_new_session(), _navigation(PAGE_B), _week_box(1), _district_box(), _finished(),
                         # the next run redraws the week box at its default: the browser keeps its own value
