@@ -135,6 +135,9 @@ def generate(folder: Path, scale: float, years: float, end: str, seed: int) -> d
     want = {"scale": scale, "years": years, "end": end, "seed": seed}
     if marker.exists() and json.loads(marker.read_text()).get("args") == want:
         info = json.loads(marker.read_text())
+        # the files next to the marker, wherever the bench runs from (the marker may hold the
+        # paths relative to another working directory: `--out bench-out/…` elsewhere)
+        info["files"] = {kind: [str(folder / Path(f).name) for f in fs] for kind, fs in info["files"].items()}
         info["reused"] = True
         return info
     shutil.rmtree(folder, ignore_errors=True)
