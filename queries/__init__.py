@@ -82,7 +82,7 @@ def _reader(path: Path, file_stamp: tuple[int, int]) -> duckdb.DuckDBPyConnectio
         return con
 
 
-# Cursors given back after a query, per reader: a new cursor and its `USE live` cost ~0.15 ms
+# Cursors given back after a query, per reader: a new cursor and its `USE live` cost ~0.3 ms
 # and a page runs about ten queries. A cursor serves one query at a time (taken off the list
 # while it runs) and only the reader that made it: after a swap or a cleared reader the old
 # ones are dropped, never reused.

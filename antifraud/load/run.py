@@ -36,7 +36,7 @@ import urllib.parse
 from pathlib import Path
 
 from antifraud import bench, clock, periods
-from antifraud.load import protocol, servers
+from antifraud.load import servers
 
 DEFAULT_STEPS = (1, 10, 30, 60)
 SATURATED = 0.8         # a step below this share of the idle-server rate: viewers queue
